@@ -1,0 +1,113 @@
+"""Function: one differentiable operation, its forward and its backward side by side.
+
+Chapter 01 (autograd) builds this class. A Function's ``forward`` takes and returns raw arrays (NumPy or
+CuPy); its ``backward`` takes the gradients of the outputs as Tensors and returns the gradients of the
+inputs as Tensors, written with differentiable ops. That is what makes higher-order gradients work: run
+the backward pass with graph recording switched on (``create_graph=True``) and it builds a graph of its
+own that can be differentiated again, as DeZero does.
+
+Calling a Function wraps inputs as Tensors, checks they share a device, runs ``forward`` and, when
+gradients are being recorded and some input requires one, links the outputs to the Function so that the
+engine (``engine.py``) can walk the graph backwards.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from ..backend import DeviceError, device_of
+from .grad_mode import _grad_mode
+from .tensor import Tensor, as_tensor
+
+
+class GraphFreedError(RuntimeError):
+    """backward() reached a part of the graph whose saved values were already released."""
+
+
+class Function:
+    """Base class of every differentiable operation.
+
+    Subclasses implement ``forward(*arrays) -> array or tuple of arrays`` and
+    ``backward(*gys) -> Tensor, None, or tuple of them`` (one entry per input; None where an input gets no
+    gradient). Inside ``backward`` the inputs are ``self.inputs`` (Tensors) and the outputs, when needed,
+    ``self.output_tensors()``; anything else kept from forward goes through ``self.save(...)`` so that it is
+    released with the graph. ``self.needs_input_grad[i]`` says whether input i needs a gradient, so costly
+    gradients can be skipped.
+    """
+
+    differentiable = True  # False for ops whose outputs never carry gradients (argmax, comparisons)
+    cross_device = False  # True only for the op that moves data between devices
+
+    def __call__(self, *inputs):
+        tensors = [as_tensor(x) for x in inputs]
+        if not self.cross_device:
+            _check_same_device(self, tensors)
+        arrays = [t.data for t in tensors]
+        try:
+            ys = self.forward(*arrays)
+        except (ValueError, IndexError, TypeError) as err:
+            shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
+            raise type(err)(f"{self.name}: {err} (input shapes: {shapes})") from err
+        single = not isinstance(ys, tuple)
+        if single:
+            ys = (ys,)
+        record = (
+            self.differentiable and _grad_mode.enabled and any(t.requires_grad for t in tensors)
+        )
+        outputs = []
+        for i, y in enumerate(ys):
+            out = Tensor._from_array(y)
+            if record:
+                out.requires_grad = bool(out.data.dtype.kind == "f")
+                out.creator = self
+                out.output_index = i
+            outputs.append(out)
+        if record:
+            self.inputs = tensors
+            self.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            self.generation = max(t.generation for t in tensors)
+            for out in outputs:
+                out.generation = self.generation + 1
+            self._outputs = [weakref.ref(o) for o in outputs]
+            self.output_meta = [(o.shape, o.dtype) for o in outputs]
+            self.released = False
+        return outputs[0] if single else tuple(outputs)
+
+    # -- to implement --------------------------------------------------------------------------------
+    def forward(self, *xs):
+        raise NotImplementedError(f"{self.name}.forward")
+
+    def backward(self, *gys):
+        raise NotImplementedError(f"{self.name}.backward is not implemented: {self.name} is not differentiable")
+
+    # -- helpers for subclasses -------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def save(self, *values):
+        """Keep values from forward for backward; they are released with the graph."""
+        self.saved = values
+
+    def output_tensors(self):
+        """The output Tensors (None where the user dropped one); for backwards written with outputs."""
+        return [ref() for ref in self._outputs]
+
+    def release(self):
+        """Drop everything kept for backward (called after backward unless ``retain_graph=True``)."""
+        self.inputs = None
+        self.saved = None
+        self.released = True
+
+    def __repr__(self):
+        return f"<{self.name}>"
+
+
+def _check_same_device(fn, tensors):
+    devices = {device_of(t.data) for t in tensors}
+    if len(devices) > 1:
+        where = ", ".join(f"input {i} on {device_of(t.data)}" for i, t in enumerate(tensors))
+        raise DeviceError(
+            f"{fn.name}: expected all tensors on the same device, but found both cpu and cuda ({where}). "
+            "Move them with .to(device) first."
+        )

@@ -1,0 +1,236 @@
+"""Tensor: an array, plus what autograd needs to know about it. Chapter 01 (autograd).
+
+A Tensor wraps one NumPy or CuPy array (``.data``) and records where it came from: ``creator`` is the
+Function that produced it (None for a leaf the user made), ``output_index`` which of that Function's
+outputs it is, and ``generation`` its depth in the graph, which gives the engine a topological order
+without recursion. ``grad`` is a Tensor of the same shape, filled in by ``backward()`` on leaves.
+
+Operators (``+``, ``@``, ``x[i]``, ``x.sum()`` ...) are attached by ``minigan.ops`` when the package is
+imported, so this file holds only the data structure and stays readable on its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import array_module, as_numpy, device_of, is_cupy_array, normalize_device, to_device
+
+DEFAULT_FLOAT = np.float32
+
+
+class Tensor:
+    """An n-dimensional array that can take part in automatic differentiation.
+
+    Make one with ``minigan.tensor(data, requires_grad=False, dtype=None, device=None)``. Semantics follow
+    PyTorch, except that ``.data`` is the underlying ndarray itself.
+    """
+
+    __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data, requires_grad: bool = False):
+        self.data = data
+        self.grad: Tensor | None = None
+        self.creator = None
+        self.output_index = 0
+        self.generation = 0
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _from_array(cls, array) -> Tensor:
+        """Wrap an op's output array without checks (the hot path)."""
+        t = cls.__new__(cls)
+        t.data = array
+        t.grad = None
+        t.creator = None
+        t.output_index = 0
+        t.generation = 0
+        t._requires_grad = False
+        return t
+
+    # -- autograd state ---------------------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool):
+        if flag and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"only floating-point tensors can require gradients; this tensor has dtype {self.data.dtype}"
+            )
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self (PyTorch's spelling)."""
+        if not flag and self.creator is not None:
+            raise RuntimeError("requires_grad_(False) is only allowed on leaf tensors; use detach() instead")
+        self.requires_grad = flag
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user made (no creator); only leaves get ``.grad`` from backward()."""
+        return self.creator is None
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, cut off from the graph."""
+        return Tensor._from_array(self.data)
+
+    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        ``gradient`` is d(loss)/d(self); it may be omitted only when self holds a single element.
+        ``retain_graph`` keeps the graph for another backward; ``create_graph`` records the backward pass
+        so that gradients can be differentiated again (implies ``retain_graph``).
+        """
+        from .engine import backward  # engine imports Tensor; imported here to keep the layering one-way
+
+        backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
+
+    # -- array facts -------------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return device_of(self.data)
+
+    @property
+    def xp(self):
+        """The array module (numpy or cupy) that holds this tensor's data."""
+        return array_module(self.data)
+
+    def size(self, dim: int | None = None):
+        """The shape, or its length along ``dim`` (PyTorch's ``Tensor.size``)."""
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    # -- conversions ---------------------------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (a copy from the GPU; on the CPU it shares memory)."""
+        if self.requires_grad:
+            raise RuntimeError("numpy() of a tensor that requires grad: call .detach().numpy() instead")
+        return as_numpy(self.data)
+
+    def tolist(self):
+        return as_numpy(self.data).tolist()
+
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return as_numpy(self.data).reshape(()).item()
+
+    def to(self, device=None, dtype=None) -> Tensor:
+        """This tensor on ``device`` and/or with ``dtype``; self when nothing changes. Differentiable."""
+        if isinstance(device, (type, np.dtype)):  # x.to(np.float64)
+            device, dtype = None, device
+        out = self
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            from ..ops.shape import astype  # ops build on autograd; imported at call time
+
+            out = astype(out, dtype)
+        if device is not None and normalize_device(device) != self.device:
+            from ..ops.shape import to_device as move
+
+            out = move(out, normalize_device(device))
+        return out
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    def float(self) -> Tensor:
+        return self.to(dtype=np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtype=np.float64)
+
+    def __repr__(self):
+        body = np.array2string(as_numpy(self.data), precision=4, separator=", ", prefix="tensor(")
+        extras = []
+        if self.dtype != DEFAULT_FLOAT:
+            extras.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.creator is not None:
+            extras.append(f"grad_fn=<{self.creator.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous")
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __array__(self, dtype=None, copy=None):
+        a = as_numpy(self.data)
+        return a if dtype is None else a.astype(dtype)
+
+    __hash__ = object.__hash__  # tensors are graph nodes: identity, not value, makes them dict keys
+
+
+def as_tensor(x) -> Tensor:
+    """``x`` as a Tensor without a graph: Tensors pass through, arrays are wrapped with their dtype kept,
+    Python numbers and lists go through ``to_array`` (float32 / int64 / bool)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray) or is_cupy_array(x):
+        return Tensor._from_array(x)
+    return Tensor._from_array(to_array(x))
+
+
+def to_array(x, dtype=None, device=None):
+    """A new-tensor array from data (``minigan.tensor`` uses it).
+
+    Float data becomes float32 unless ``dtype`` says otherwise (DESIGN.md §2), integers int64, booleans
+    stay bool; anything else is a TypeError naming the dtype.
+    """
+    if isinstance(x, Tensor):
+        x = x.data
+    if device is not None and device_of(x) != normalize_device(device):
+        x = to_device(np.asarray(x) if not is_cupy_array(x) else x, normalize_device(device))
+    xp = array_module(x)
+    try:
+        a = xp.asarray(x)
+    except (ValueError, TypeError) as err:
+        raise TypeError(f"cannot make a tensor from {type(x).__name__}: {err}") from err
+    if dtype is not None:
+        return a.astype(np.dtype(dtype), copy=False)
+    kind = a.dtype.kind
+    if kind == "f":
+        return a.astype(DEFAULT_FLOAT, copy=False)
+    if kind in "iu":
+        return a.astype(np.int64, copy=False)
+    if kind == "b":
+        return a
+    raise TypeError(f"cannot make a tensor of dtype {a.dtype}: expected numbers or booleans")

@@ -1,0 +1,168 @@
+"""Shape ops: broadcasting and its adjoint, reshape, transpose, permute, casts and device moves.
+
+Chapter 01 (autograd) uses ``broadcast_to`` / ``sum_to``: broadcasting copies a value along new or
+length-1 axes, so its backward sums the gradient back over those axes; ``sum_to`` is the adjoint of
+``broadcast_to`` and vice versa, which is why each one's backward is the other (as in DeZero).
+Every backward here is built from ops in this file, so all of them are twice differentiable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..backend import array_module, normalize_device
+from ..backend import to_device as _move_array
+from ._util import normalize_dims
+
+
+def _sum_to_array(a, shape):
+    """Sum array ``a`` down to ``shape`` (the reverse of NumPy broadcasting)."""
+    lead = a.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and a.shape[i + lead] != 1)
+    if axes:
+        a = a.sum(axis=axes, keepdims=True)
+    if lead:
+        a = a.reshape(shape)
+    return a
+
+
+class BroadcastTo(Function):
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return array_module(x).broadcast_to(x, self.shape)
+
+    def backward(self, gy):
+        return sum_to(gy, self.inputs[0].shape)
+
+
+class SumTo(Function):
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return _sum_to_array(x, self.shape)
+
+    def backward(self, gy):
+        return broadcast_to(gy, self.inputs[0].shape)
+
+
+def broadcast_to(x, shape) -> Tensor:
+    """x repeated (as a view) to ``shape`` under NumPy broadcasting rules. backward: ``sum_to``."""
+    shape = tuple(shape)
+    if isinstance(x, Tensor) and x.shape == shape:
+        return x
+    return BroadcastTo(shape)(x)
+
+
+def sum_to(x, shape) -> Tensor:
+    """Sum x over the axes that broadcasting added or stretched, giving ``shape``. backward: ``broadcast_to``."""
+    shape = tuple(shape)
+    if isinstance(x, Tensor) and x.shape == shape:
+        return x
+    return SumTo(shape)(x)
+
+
+class Reshape(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(self.shape)
+
+    def backward(self, gy):
+        return reshape(gy, self.inputs[0].shape)
+
+
+def reshape(x, *shape) -> Tensor:
+    """x with a new shape of the same size (one entry may be -1). A view where the layout allows."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    shape = tuple(int(s) for s in shape)
+    if isinstance(x, Tensor) and x.shape == shape:
+        return x
+    size = int(np.prod(x.shape))
+    known = int(np.prod([s for s in shape if s != -1]))
+    if shape.count(-1) > 1 or (-1 in shape and (known == 0 or size % known)) or (
+        -1 not in shape and known != size
+    ):
+        raise ValueError(f"reshape: cannot view a tensor of shape {x.shape} ({size} elements) as {shape}")
+    return Reshape(shape)(x)
+
+
+view = reshape
+
+
+class Permute(Function):
+    def __init__(self, axes):
+        self.axes = tuple(axes)
+
+    def forward(self, x):
+        return x.transpose(self.axes)
+
+    def backward(self, gy):
+        return permute(gy, *np.argsort(self.axes))
+
+
+def permute(x, *dims) -> Tensor:
+    """x with its axes reordered: ``y.shape[i] = x.shape[dims[i]]``. A view; backward permutes back."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    dims = tuple(int(d) % max(x.ndim, 1) for d in dims)
+    if sorted(dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} axes of shape {x.shape}")
+    if dims == tuple(range(x.ndim)):
+        return x
+    return Permute(dims)(x)
+
+
+def transpose(x, dim0: int = -2, dim1: int = -1) -> Tensor:
+    """x with axes dim0 and dim1 swapped (PyTorch's ``transpose``)."""
+    if x.ndim < 2 and (dim0, dim1) == (-2, -1):
+        return x
+    d0, d1 = normalize_dims(dim0, x.ndim, "dim0")[0], normalize_dims(dim1, x.ndim, "dim1")[0]
+    axes = list(range(x.ndim))
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    return permute(x, *axes)
+
+
+class AsType(Function):
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x):
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return astype(gy, self.inputs[0].dtype)
+
+
+def astype(x, dtype) -> Tensor:
+    """x converted to ``dtype``; the gradient is converted back to x's dtype."""
+    if np.dtype(dtype) == x.dtype:
+        return x
+    return AsType(dtype)(x)
+
+
+class ToDevice(Function):
+    cross_device = True  # the one op whose input and output live on different devices
+
+    def __init__(self, device):
+        self.device = device
+
+    def forward(self, x):
+        return _move_array(x, self.device)
+
+    def backward(self, gy):
+        return to_device(gy, self.inputs[0].device)
+
+
+def to_device(x, device) -> Tensor:
+    """x copied to ``device`` ('cpu' or 'cuda'); the gradient is copied back."""
+    device = normalize_device(device)
+    if x.device == device:
+        return x
+    return ToDevice(device)(x)
