@@ -51,9 +51,7 @@ class Function:
         single = not isinstance(ys, tuple)
         if single:
             ys = (ys,)
-        record = (
-            self.differentiable and _grad_mode.enabled and any(t.requires_grad for t in tensors)
-        )
+        record = self.differentiable and _grad_mode.enabled and any(t.requires_grad for t in tensors)
         outputs = []
         for i, y in enumerate(ys):
             out = Tensor._from_array(y)
@@ -78,7 +76,9 @@ class Function:
         raise NotImplementedError(f"{self.name}.forward")
 
     def backward(self, *gys):
-        raise NotImplementedError(f"{self.name}.backward is not implemented: {self.name} is not differentiable")
+        raise NotImplementedError(
+            f"{self.name}.backward is not implemented: {self.name} is not differentiable"
+        )
 
     # -- helpers for subclasses -------------------------------------------------------------------------
     @property

@@ -12,6 +12,25 @@ from .shape import astype, broadcast_to, permute, reshape, sum_to, to_device, tr
 methods.install()
 
 __all__ = [
-    "abs", "add", "astype", "broadcast_to", "clamp", "div", "exp", "log", "mean", "mul", "neg",
-    "permute", "pow", "reshape", "sqrt", "sub", "sum", "sum_to", "to_device", "transpose", "view",
+    "abs",
+    "add",
+    "astype",
+    "broadcast_to",
+    "clamp",
+    "div",
+    "exp",
+    "log",
+    "mean",
+    "mul",
+    "neg",
+    "permute",
+    "pow",
+    "reshape",
+    "sqrt",
+    "sub",
+    "sum",
+    "sum_to",
+    "to_device",
+    "transpose",
+    "view",
 ]

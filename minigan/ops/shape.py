@@ -20,7 +20,9 @@ from ._util import normalize_dims
 def _sum_to_array(a, shape):
     """Sum array ``a`` down to ``shape`` (the reverse of NumPy broadcasting)."""
     lead = a.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and a.shape[i + lead] != 1)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and a.shape[i + lead] != 1
+    )
     if axes:
         a = a.sum(axis=axes, keepdims=True)
     if lead:
@@ -86,8 +88,10 @@ def reshape(x, *shape) -> Tensor:
         return x
     size = int(np.prod(x.shape))
     known = int(np.prod([s for s in shape if s != -1]))
-    if shape.count(-1) > 1 or (-1 in shape and (known == 0 or size % known)) or (
-        -1 not in shape and known != size
+    if (
+        shape.count(-1) > 1
+        or (-1 in shape and (known == 0 or size % known))
+        or (-1 not in shape and known != size)
     ):
         raise ValueError(f"reshape: cannot view a tensor of shape {x.shape} ({size} elements) as {shape}")
     return Reshape(shape)(x)
@@ -113,7 +117,9 @@ def permute(x, *dims) -> Tensor:
         dims = tuple(dims[0])
     dims = tuple(int(d) % max(x.ndim, 1) for d in dims)
     if sorted(dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} axes of shape {x.shape}")
+        raise ValueError(
+            f"permute: dims {dims} are not a permutation of the {x.ndim} axes of shape {x.shape}"
+        )
     if dims == tuple(range(x.ndim)):
         return x
     return Permute(dims)(x)
