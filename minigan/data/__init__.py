@@ -1,0 +1,16 @@
+"""Data for the chapters: toy distributions (chapters 06-07) and, later, MNIST (chapter 08).
+
+``minigan.data.get_dataset("ring8").sample(2500, generator)`` draws a (2500, 2) float32 array; see
+``toy.py`` for the datasets and their interface. (Each data module adds its own import line below.)
+"""
+
+from .toy import (
+    DATASETS,
+    Gaussian1D,
+    GaussianMixture2D,
+    SwissRoll,
+    ToyDataset,
+    get_dataset,
+    grid25,
+    ring8,
+)
