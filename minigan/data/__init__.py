@@ -4,6 +4,9 @@
 ``toy.py`` for the datasets and their interface. (Each data module adds its own import line below.)
 """
 
+from .idx import IDXError, read_idx, write_idx
+from .loader import DataLoader
+from .mnist import MNIST, ChecksumError, DatasetNotFoundError, load_mnist
 from .toy import (
     DATASETS,
     Gaussian1D,
