@@ -1,7 +1,8 @@
 """Training curves from the trainer's per-step records (or a run's metrics.jsonl). Chapters 06-08.
 
 Two panels: the losses (loss_D, loss_G) and the discriminator's mean outputs on real and generated data
-(D(x), D(G(z))). For the minimax loss an equilibrium shows as loss_D -> log 4 ~ 1.386 and
+(D(x), D(G(z)); the trainer's records spell them ``D_x`` and ``D_G_z``, and both spellings are read). For
+the minimax loss an equilibrium shows as loss_D -> log 4 ~ 1.386 and
 D(x) = D(G(z)) = 1/2; the panels draw those reference lines. Keys not present are skipped.
 """
 
@@ -18,6 +19,7 @@ from ._common import save
 
 LOSS_KEYS = ("loss_D", "loss_G")
 PROB_KEYS = ("D(x)", "D(G(z))")
+ALIASES = {"D(x)": ("D(x)", "D_x"), "D(G(z))": ("D(G(z))", "D_G_z")}  # label -> keys it may be stored as
 
 
 def read_metrics(path) -> list[dict]:
@@ -26,10 +28,11 @@ def read_metrics(path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def _series(records, key):
+def _series(records, label):
     steps, values = [], []
     for i, r in enumerate(records):
-        if key in r and r[key] is not None:
+        key = next((k for k in ALIASES.get(label, (label,)) if r.get(k) is not None), None)
+        if key is not None:
             steps.append(r.get("step", i))
             values.append(float(r[key]))
     return np.asarray(steps), np.asarray(values)
@@ -51,10 +54,10 @@ def plot_training_curves(records, smooth: int = 1, reference: bool = True, title
     if isinstance(records, (str, Path)):
         records = read_metrics(records)
     records = list(records)
-    present = [k for k in LOSS_KEYS + PROB_KEYS if any(k in r for r in records)]
-    if not present:
+    known = [k for label in LOSS_KEYS + PROB_KEYS for k in ALIASES.get(label, (label,))]
+    if not any(k in r for r in records for k in known):
         raise ValueError(
-            f"plot_training_curves: no records with any of {LOSS_KEYS + PROB_KEYS} "
+            f"plot_training_curves: no records with any of {tuple(known)} "
             f"(got keys {sorted({k for r in records for k in r})})"
         )
     fig, (ax_loss, ax_d) = plt.subplots(1, 2, figsize=(10, 3.5))

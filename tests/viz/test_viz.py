@@ -130,6 +130,14 @@ def test_training_curves_from_records_and_jsonl(tmp_path):
     assert any(np.allclose(ln.get_ydata(), math.log(4)) for ln in ax_loss.get_lines())
 
 
+def test_training_curves_read_the_trainers_key_spelling():
+    records = [{"step": i + 1, "loss_D": 1.0, "loss_G": 0.5, "D_x": 0.7, "D_G_z": 0.2} for i in range(4)]
+    ax_d = plot_training_curves(records).axes[1]
+    line = next(ln for ln in ax_d.get_lines() if ln.get_label() == "D(G(z))")
+    np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3, 4])
+    np.testing.assert_array_equal(line.get_ydata(), [0.2] * 4)
+
+
 def test_training_curves_partial_keys_and_error():
     fig = plot_training_curves([{"loss_D": 1.0}, {"loss_D": 0.9}])
     assert [ln.get_label() for ln in fig.axes[0].get_lines()][0] == "loss_D"
