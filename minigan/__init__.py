@@ -8,7 +8,7 @@ of the repository is installed as ``minigan.kernels``).
 Layers import only downward: kernels <- ops <- autograd <- nn / optim <- gan <- cli and tutorials.
 """
 
-from . import autograd, ops  # importing ops attaches the operators to Tensor
+from . import autograd, nn, ops, optim  # importing ops attaches the operators to Tensor
 from .autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import DeviceError, cuda_is_available
 from .creation import (

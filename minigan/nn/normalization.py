@@ -1,0 +1,107 @@
+"""Batch normalisation layers: BatchNorm1d and BatchNorm2d. Chapter 05 (layers and optimizers).
+
+Same arguments, parameters (weight = gamma, bias = beta), buffers and state_dict keys as PyTorch:
+``weight``, ``bias``, ``running_mean``, ``running_var``, ``num_batches_tracked`` (int64). In training
+mode the layer normalises with the batch's statistics and updates the running ones; in evaluation mode
+(``model.eval()``) it uses the running ones, so one sample's output no longer depends on the rest of the
+batch. ``momentum=None`` gives a cumulative average (1 / num_batches_tracked), as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from ..backend import xp_for
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class _BatchNorm(Module):
+    _accepted_ndim: tuple = ()
+
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=True,
+        track_running_stats=True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        xp = xp_for(device or "cpu")
+        dtype = np.dtype(dtype) if dtype is not None else np.float32
+        if affine:
+            self.weight = Parameter(xp.ones(self.num_features, dtype=dtype))
+            self.bias = Parameter(xp.zeros(self.num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(xp.zeros(self.num_features, dtype=dtype)))
+            self.register_buffer("running_var", Tensor(xp.ones(self.num_features, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", Tensor(xp.zeros((), dtype=np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim not in self._accepted_ndim:
+            expected = " or ".join(f"{n}-D" for n in self._accepted_ndim)
+            raise ValueError(f"{type(self).__name__}: expected {expected} input, got shape {x.shape}")
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data += 1
+            if self.momentum is None:  # cumulative moving average
+                momentum = 1.0 / int(self.num_batches_tracked.data)
+        # without running statistics the batch's own are used in evaluation mode too
+        use_batch_stats = self.training or not self.track_running_stats
+        return F.batch_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            momentum,
+            self.eps,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """``BatchNorm1d(num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True)``:
+    normalises (N, C) or (N, C, L) over N (and L) per channel C."""
+
+    _accepted_ndim = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """``BatchNorm2d(num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True)``:
+    normalises (N, C, H, W) over N, H, W per channel C."""
+
+    _accepted_ndim = (4,)

@@ -1,0 +1,165 @@
+"""Batch normalisation: ``batch_norm`` (PyTorch's ``F.batch_norm``), twice differentiable. Chapter 05.
+
+For x of shape (N, C) or (N, C, *spatial), each channel c is normalised over the M = N * prod(spatial)
+values it has in the batch:
+
+    mu = mean(x[:, c]),  var = mean((x[:, c] - mu)^2)  (biased),  x_hat = (x - mu) / sqrt(var + eps)
+    y = gamma * x_hat + beta
+
+Training uses the batch's mu and var and updates the running statistics in place (without a graph):
+``running_mean <- (1 - momentum) running_mean + momentum mu`` and the same for ``running_var`` with the
+*unbiased* variance var * M / (M - 1), as PyTorch does. Evaluation uses the running statistics instead,
+so y is an affine function of x per channel: y = x * scale + shift with scale = gamma / sqrt(rv + eps).
+
+Training mode is one fused Function whose backward is the textbook formula
+
+    g_beta = sum(gy),   g_gamma = sum(gy * x_hat),
+    gx = (gamma / sqrt(var + eps)) * (gy - mean(gy) - x_hat * mean(gy * x_hat))
+
+(sums and means per channel). When the backward is recorded (``create_graph=True``, for WGAN-GP / R1)
+x_hat and 1/sqrt(var + eps) are recomputed from x with differentiable ops, so the formula itself gets
+differentiated; otherwise the values saved by forward are used with plain array arithmetic. Both paths
+compute the same numbers (tests check it). Measured on (64, 128, 7, 7) float32, forward + backward,
+this is about 2x faster than composing the forward from mean / sub / mul / sqrt ops (see chapter 05).
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..autograd.tensor import Tensor, as_tensor
+from .elementwise import sqrt
+from .reduce import mean, sum
+from .shape import reshape
+
+
+def _channel_axes(ndim: int) -> tuple:
+    return (0,) + tuple(range(2, ndim))
+
+
+def _per_channel(t: Tensor, ndim: int) -> Tensor:
+    """(C,) -> (1, C, 1, ...) so that it broadcasts against x."""
+    return reshape(t, (1, t.shape[0]) + (1,) * (ndim - 2))
+
+
+class BatchNormTrain(Function):
+    """y = gamma * x_hat + beta with batch statistics; inputs x, gamma (C,), beta (C,)."""
+
+    def __init__(self, eps):
+        self.eps = eps
+
+    def forward(self, x, gamma, beta):
+        xp_shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        axes = _channel_axes(x.ndim)
+        mu = x.mean(axis=axes, keepdims=True)
+        xc = x - mu
+        var = (xc * xc).mean(axis=axes, keepdims=True)
+        invstd = 1.0 / (var + x.dtype.type(self.eps)) ** 0.5
+        x_hat = xc * invstd
+        y = x_hat * gamma.reshape(xp_shape) + beta.reshape(xp_shape)
+        self.save(x_hat, invstd)
+        self.batch_mean, self.batch_var = mu.reshape(-1), var.reshape(-1)  # for the running statistics
+        return y
+
+    def backward(self, gy):
+        x, gamma, beta = self.inputs
+        axes = _channel_axes(x.ndim)
+        if is_grad_enabled():  # recorded backward: rebuild x_hat from x so that it is differentiated too
+            xc = x - mean(x, axes, keepdim=True)
+            invstd = 1.0 / sqrt(mean(xc * xc, axes, keepdim=True) + self.eps)
+            x_hat = xc * invstd
+            gx = g_gamma = g_beta = None
+            if self.needs_input_grad[0]:
+                g_hat = gy * _per_channel(gamma, x.ndim)
+                g_hat_mean = mean(g_hat, axes, keepdim=True)
+                gx = invstd * (g_hat - g_hat_mean - x_hat * mean(g_hat * x_hat, axes, keepdim=True))
+            if self.needs_input_grad[1]:
+                g_gamma = sum(gy * x_hat, axes)
+            if self.needs_input_grad[2]:
+                g_beta = sum(gy, axes)
+            return gx, g_gamma, g_beta
+        return self._backward_arrays(gy.data, gamma.data)
+
+    def _backward_arrays(self, gy, gamma):
+        """The same formula on raw arrays (no graph is being recorded): fewer passes over the data."""
+        x_hat, invstd = self.saved
+        axes = _channel_axes(gy.ndim)
+        m = gy.size // gy.shape[1]
+        sum_gy = gy.sum(axis=axes, keepdims=True)
+        sum_gy_xhat = (gy * x_hat).sum(axis=axes, keepdims=True)
+        gx = g_gamma = g_beta = None
+        if self.needs_input_grad[0]:
+            scale = (gamma.reshape(sum_gy.shape) * invstd) / gy.dtype.type(m)
+            gx = Tensor._from_array((gy * m - sum_gy - x_hat * sum_gy_xhat) * scale)
+        if self.needs_input_grad[1]:
+            g_gamma = Tensor._from_array(sum_gy_xhat.reshape(-1))
+        if self.needs_input_grad[2]:
+            g_beta = Tensor._from_array(sum_gy.reshape(-1))
+        return gx, g_gamma, g_beta
+
+
+def _check(x, running_mean, running_var, weight, bias, training):
+    x = as_tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of shape (N, C) or (N, C, ...), got shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"batch_norm: expected a floating-point input, got dtype {x.dtype}")
+    c = x.shape[1]
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ValueError(
+                f"batch_norm: {name} must have shape ({c},) for an input with {c} channels "
+                f"(input shape {x.shape}), got {tuple(t.shape)}"
+            )
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm: evaluation mode (training=False) needs running_mean and running_var")
+    if training and x.numel() // c <= 1:
+        raise ValueError(
+            f"batch_norm: expected more than 1 value per channel when training, got input shape {x.shape}"
+        )
+    return x
+
+
+def batch_norm(
+    x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5
+) -> Tensor:
+    """Batch normalisation over dim 1 of x (N, C) or (N, C, ...), PyTorch's ``F.batch_norm``.
+
+    training=True: normalise with the batch statistics and, if given, update ``running_mean`` and
+    ``running_var`` (Tensors of shape (C,)) in place. training=False: normalise with the running
+    statistics. ``weight`` (gamma) and ``bias`` (beta) are optional (C,) tensors.
+    """
+    x = _check(x, running_mean, running_var, weight, bias, training)
+    xp, c = x.xp, x.shape[1]
+    if training:
+        gamma = as_tensor(weight) if weight is not None else Tensor._from_array(xp.ones(c, dtype=x.dtype))
+        beta = as_tensor(bias) if bias is not None else Tensor._from_array(xp.zeros(c, dtype=x.dtype))
+        fn = BatchNormTrain(eps)
+        y = fn(x, gamma, beta)
+        if running_mean is not None or running_var is not None:
+            m = x.numel() // c
+            with no_grad():
+                if running_mean is not None:
+                    rm = running_mean.data
+                    rm *= 1.0 - momentum
+                    rm += (momentum * fn.batch_mean).astype(rm.dtype, copy=False)
+                if running_var is not None:
+                    rv = running_var.data
+                    rv *= 1.0 - momentum
+                    rv += (momentum * m / (m - 1) * fn.batch_var).astype(rv.dtype, copy=False)
+        return y
+    # evaluation: y = x * scale + shift, an affine map per channel (differentiable in x, weight, bias)
+    rm = Tensor._from_array(as_tensor(running_mean).data.astype(x.dtype, copy=False))
+    rv = Tensor._from_array(as_tensor(running_var).data.astype(x.dtype, copy=False))
+    scale = 1.0 / sqrt(rv + eps)
+    if weight is not None:
+        scale = scale * weight
+    shift = -rm * scale
+    if bias is not None:
+        shift = shift + bias
+    return x * _per_channel(scale, x.ndim) + _per_channel(shift, x.ndim)
