@@ -55,8 +55,8 @@ class Function:
         outputs = []
         for i, y in enumerate(ys):
             out = Tensor._from_array(y)
-            if record:
-                out.requires_grad = bool(out.data.dtype.kind == "f")
+            if record and out.data.dtype.kind == "f":  # integer outputs (max's indices) carry no graph
+                out.requires_grad = True
                 out.creator = self
                 out.output_index = i
             outputs.append(out)

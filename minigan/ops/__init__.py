@@ -5,32 +5,100 @@ Chapters 01 (autograd) and 02 (gradient checking) teach them; matmul and conv (c
 """
 
 from . import methods
+from .activations import leaky_relu, log_softmax, logsigmoid, relu, sigmoid, softmax, softplus, tanh
+from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
 from .elementwise import abs, add, clamp, div, exp, log, mul, neg, pow, sqrt, sub
-from .reduce import mean, sum
-from .shape import astype, broadcast_to, permute, reshape, sum_to, to_device, transpose, view
+from .indexing import cat, getitem, index_add_into, stack, where
+from .losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
+from .matmul import matmul
+from .reduce import amax, amin, argmax, argmin, max, maximum, mean, min, minimum, std, sum, var
+from .shape import (
+    astype,
+    broadcast_to,
+    expand,
+    flatten,
+    permute,
+    reshape,
+    squeeze,
+    sum_to,
+    to_device,
+    transpose,
+    unsqueeze,
+    view,
+)
 
 methods.install()
 
 __all__ = [
     "abs",
     "add",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
     "astype",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
     "broadcast_to",
+    "cat",
     "clamp",
+    "cross_entropy",
     "div",
+    "eq",
     "exp",
+    "expand",
+    "flatten",
+    "ge",
+    "getitem",
+    "gt",
+    "index_add_into",
+    "l1_loss",
+    "le",
+    "leaky_relu",
     "log",
+    "log_softmax",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logsigmoid",
+    "lt",
+    "matmul",
+    "max",
+    "maximum",
     "mean",
+    "min",
+    "minimum",
+    "mse_loss",
     "mul",
+    "ne",
     "neg",
+    "nll_loss",
     "permute",
     "pow",
+    "relu",
     "reshape",
+    "sigmoid",
+    "softmax",
+    "softplus",
     "sqrt",
+    "squeeze",
+    "stack",
+    "std",
     "sub",
     "sum",
     "sum_to",
+    "tanh",
     "to_device",
     "transpose",
+    "unsqueeze",
+    "var",
     "view",
+    "where",
 ]

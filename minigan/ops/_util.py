@@ -40,9 +40,20 @@ def normalize_dims(dim, ndim: int, name: str = "dim"):
         out.append(int(d) % max(ndim, 1))
     if len(set(out)) != len(out):
         raise ValueError(f"{name}={dim} repeats a dimension")
+    if ndim == 0:
+        return ()  # a 0-d tensor accepts dim 0 / -1 (as in PyTorch) but has no axis to reduce
     return tuple(sorted(out))
 
 
 def normalize_dim(dim: int, ndim: int, name: str = "dim") -> int:
-    """One non-negative axis; IndexError naming the dim and the rank when out of range."""
-    return normalize_dims(int(dim), ndim, name)[0]
+    """One non-negative axis; IndexError naming the dim and the rank when out of range.
+
+    For a 0-d tensor (which accepts dim 0 or -1) this is 0; ops that reduce over it special-case ndim 0."""
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(dim).__name__}")
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(
+            f"{name}={dim} is out of range for a tensor with {ndim} dimensions "
+            f"(expected {-max(ndim, 1)} <= {name} < {max(ndim, 1)})"
+        )
+    return int(dim) % max(ndim, 1)

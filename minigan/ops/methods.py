@@ -7,13 +7,24 @@ this table is the one place that binds them, in the manner of DeZero's ``setup_v
 from __future__ import annotations
 
 from ..autograd.tensor import Tensor
+from . import activations as act
+from . import compare as cmp
 from . import elementwise as ew
+from . import indexing as ix
+from . import matmul as mm
 from . import reduce as rd
 from . import shape as sh
 
 
 def _swap(fn):
     return lambda a, b: fn(b, a)
+
+
+def _iterate(x):
+    """Iterate over the first axis, as PyTorch does (each item is a differentiable ``x[i]``)."""
+    if x.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    return (ix.getitem(x, i) for i in range(x.shape[0]))
 
 
 def install():
@@ -45,6 +56,48 @@ def install():
         "transpose": sh.transpose,
         "broadcast_to": sh.broadcast_to,
         "sum_to": sh.sum_to,
+        # added with the activation, reduction, shape, indexing and matmul families
+        "__matmul__": mm.matmul,
+        "__rmatmul__": _swap(mm.matmul),
+        "matmul": mm.matmul,
+        "__getitem__": ix.getitem,
+        "__iter__": _iterate,
+        "__lt__": cmp.lt,
+        "__le__": cmp.le,
+        "__gt__": cmp.gt,
+        "__ge__": cmp.ge,
+        "__eq__": cmp.eq,
+        "__ne__": cmp.ne,
+        "__and__": cmp.bool_and,
+        "__or__": cmp.bool_or,
+        "__invert__": cmp.logical_not,
+        "eq": cmp.eq,
+        "ne": cmp.ne,
+        "lt": cmp.lt,
+        "le": cmp.le,
+        "gt": cmp.gt,
+        "ge": cmp.ge,
+        "where": lambda x, condition, other: ix.where(condition, x, other),
+        "tanh": act.tanh,
+        "sigmoid": act.sigmoid,
+        "relu": act.relu,
+        "softmax": act.softmax,
+        "log_softmax": act.log_softmax,
+        "max": rd.max,
+        "min": rd.min,
+        "amax": rd.amax,
+        "amin": rd.amin,
+        "argmax": rd.argmax,
+        "argmin": rd.argmin,
+        "maximum": rd.maximum,
+        "minimum": rd.minimum,
+        "var": rd.var,
+        "std": rd.std,
+        "flatten": sh.flatten,
+        "unsqueeze": sh.unsqueeze,
+        "squeeze": sh.squeeze,
+        "expand": lambda x, *sizes: sh.expand(x, *sizes),
+        "expand_as": lambda x, other: sh.expand(x, other.shape),
     }
     for name, fn in table.items():
         setattr(Tensor, name, fn)

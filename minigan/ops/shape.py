@@ -1,4 +1,5 @@
-"""Shape ops: broadcasting and its adjoint, reshape, transpose, permute, casts and device moves.
+"""Shape ops: broadcasting and its adjoint, reshape (flatten, unsqueeze, squeeze), expand, transpose, permute,
+casts and device moves.
 
 Chapter 01 (autograd) uses ``broadcast_to`` / ``sum_to``: broadcasting copies a value along new or
 length-1 axes, so its backward sums the gradient back over those axes; ``sum_to`` is the adjoint of
@@ -14,7 +15,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import array_module, normalize_device
 from ..backend import to_device as _move_array
-from ._util import normalize_dims
+from ._util import normalize_dim, normalize_dims
 
 
 def _sum_to_array(a, shape):
@@ -61,7 +62,9 @@ def broadcast_to(x, shape) -> Tensor:
 
 
 def sum_to(x, shape) -> Tensor:
-    """Sum x over the axes that broadcasting added or stretched, giving ``shape``. backward: ``broadcast_to``."""
+    """Sum x over the axes that broadcasting added or stretched, giving ``shape``.
+
+    backward: ``broadcast_to``."""
     shape = tuple(shape)
     if isinstance(x, Tensor) and x.shape == shape:
         return x
@@ -172,3 +175,60 @@ def to_device(x, device) -> Tensor:
     if x.device == device:
         return x
     return ToDevice(device)(x)
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge axes ``start_dim..end_dim`` (inclusive) into one; a 0-d tensor becomes shape (1,)."""
+    if x.ndim == 0:
+        return reshape(x, 1)
+    s, e = normalize_dim(start_dim, x.ndim, "start_dim"), normalize_dim(end_dim, x.ndim, "end_dim")
+    if s > e:
+        raise ValueError(
+            f"flatten: start_dim={start_dim} comes after end_dim={end_dim} for a tensor of shape {x.shape}"
+        )
+    merged = int(np.prod(x.shape[s : e + 1]))
+    return reshape(x, x.shape[:s] + (merged,) + x.shape[e + 1 :])
+
+
+def unsqueeze(x, dim: int) -> Tensor:
+    """x with a new length-1 axis at position ``dim`` (``-ndim-1 <= dim <= ndim``)."""
+    d = normalize_dim(dim, x.ndim + 1)
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def squeeze(x, dim=None) -> Tensor:
+    """x without length-1 axes: all of them (dim=None), or those among ``dim`` (int or tuple) that have
+    length 1 -- a named axis of another length is left alone, as in PyTorch."""
+    axes = set(range(x.ndim)) if dim is None else set(normalize_dims(dim, x.ndim))
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in axes and n == 1)))
+
+
+def expand(x, *sizes) -> Tensor:
+    """x broadcast (as a view) to ``sizes``; -1 keeps an axis' length; new axes may be added in front.
+    Only length-1 axes can grow. backward: ``sum_to``."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    sizes = tuple(int(n) for n in sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ValueError(
+            f"expand: the number of sizes ({len(sizes)}) must be at least the tensor's dimensions "
+            f"({x.ndim}, shape {x.shape})"
+        )
+    target = []
+    for i, n in enumerate(sizes):
+        if i < lead:
+            if n < 0:
+                raise ValueError(f"expand: -1 is not allowed for the new leading dimension {i} ({sizes})")
+            target.append(n)
+            continue
+        old = x.shape[i - lead]
+        if n == -1:
+            n = old
+        if n != old and old != 1:
+            raise ValueError(
+                f"expand: the expanded size {n} must match the existing size {old} at dimension {i} "
+                f"(tensor shape {x.shape}, requested {sizes}); only length-1 dimensions can be expanded"
+            )
+        target.append(n)
+    return broadcast_to(x, tuple(target))

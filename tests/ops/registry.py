@@ -1,0 +1,591 @@
+"""The op registry: one entry per differentiable op, driving every property test in tests/ops.
+
+An entry names the op, calls it through minigan, gives a float64 NumPy reference, and says which inputs
+to draw: a hypothesis strategy of ``Case(arrays, kwargs)``. ``arrays`` are the differentiable inputs
+(float64, inside the op's valid domain: positive for log, away from the kinks of abs / relu / clamp, away
+from ties for max, denominators away from 0); ``kwargs`` are everything else (dims, integer targets,
+masks, indices, flags), passed to both the op and its reference. Shapes are kept to a few elements so the
+whole suite (forward, gradcheck, gradgradcheck, layouts, float32) runs in well under two minutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigan as mg
+from minigan.testing import strategies as S
+
+
+class Case(NamedTuple):
+    arrays: tuple
+    kwargs: dict
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    name: str
+    fn: Callable  # (*tensors, **kwargs) -> Tensor or tuple of Tensors
+    ref: Callable  # (*float64 arrays, **kwargs) -> ndarray or tuple of ndarrays
+    cases: Any  # strategy of Case
+    domain: str = "all reals (bounded)"
+    float32_tol: float = 2e-4
+    op: str = ""  # the public minigan function this entry covers (default: name)
+
+    def __post_init__(self):
+        if not self.op:
+            object.__setattr__(self, "op", self.name)
+
+    def __repr__(self):
+        return self.name
+
+
+REGISTRY: list[OpSpec] = []
+
+
+def register(name, fn, ref, cases, **kw):
+    REGISTRY.append(OpSpec(name, fn, ref, cases, **kw))
+
+
+# -- strategy helpers ------------------------------------------------------------------------------
+def shp(min_dims=0, max_dims=3, min_side=1, max_side=3):
+    return S.shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+def arr(shape=None, **kw):
+    return S.arrays(shp() if shape is None else shape, **kw)
+
+
+def unary(shape=None, kwargs=None, **elements):
+    """Cases with one array input and kwargs drawn from ``kwargs`` (a dict of strategies)."""
+    kw_st = st.fixed_dictionaries(kwargs or {})
+    return st.tuples(arr(shape, **elements), kw_st).map(lambda p: Case((p[0],), p[1]))
+
+
+@st.composite
+def binary_broadcast(draw, a_el=None, b_el=None):
+    sa, sb = draw(S.broadcastable_shapes(2, max_dims=3, max_side=3))
+    return Case((draw(S.arrays(sa, **(a_el or {}))), draw(S.arrays(sb, **(b_el or {})))), {})
+
+
+@st.composite
+def separated_pair(draw, broadcast=True):
+    """Two arrays whose values never come within 0.05 of each other: a on the grid k/10, b on k/10 + 0.05
+    (for maximum / l1, whose derivative jumps where a == b)."""
+    sa, sb = draw(S.broadcastable_shapes(2, max_dims=3, max_side=3)) if broadcast else (draw(shp()),) * 2
+    grid = st.integers(-20, 20)
+    a = draw(hnp.arrays(np.float64, sa, elements=grid.map(lambda k: k / 10)))
+    b = draw(hnp.arrays(np.float64, sb, elements=grid.map(lambda k: k / 10 + 0.05)))
+    return Case((a, b), {})
+
+
+def dims(ndim, allow_tuple=True):
+    """dim arguments for a reduction over a tensor of ``ndim`` axes: None, an int, or a non-empty tuple."""
+    if ndim == 0:
+        return st.sampled_from([None, 0, -1])
+    options = [st.none(), st.integers(-ndim, ndim - 1)]
+    if allow_tuple:
+        options.append(st.sets(st.integers(0, ndim - 1), min_size=1).map(tuple))
+    return st.one_of(*options)
+
+
+def axes_of(dim, ndim):
+    """NumPy axis for a minigan dim (0-d tensors accept dim 0 / -1 and reduce nothing)."""
+    if dim is None or ndim == 0:
+        return None if ndim else ()
+    return dim
+
+
+@st.composite
+def reduction_case(draw, min_dims=0, min_side=1, **elements):
+    shape = draw(shp(min_dims=min_dims, min_side=min_side))
+    a = draw(S.arrays(shape, **elements))
+    return Case((a,), {"dim": draw(dims(len(shape))), "keepdim": draw(st.booleans())})
+
+
+def reduce_ref(np_fn):
+    def ref(a, dim=None, keepdim=False, **kw):
+        return np.asarray(np_fn(a, axis=axes_of(dim, a.ndim), keepdims=keepdim, **kw))
+
+    return ref
+
+
+REDUCTIONS = st.sampled_from(["mean", "sum", "none"])
+
+
+def reduce_loss(loss, reduction):
+    return {"mean": np.mean, "sum": np.sum}.get(reduction, lambda v: v)(loss)
+
+
+# -- elementwise -----------------------------------------------------------------------------------
+register("add", mg.add, np.add, binary_broadcast())
+register("sub", mg.sub, np.subtract, binary_broadcast())
+register("mul", mg.mul, np.multiply, binary_broadcast())
+register("div", mg.div, np.divide, binary_broadcast(b_el={"min_abs": 0.5}), domain="|denominator| >= 0.5")
+register("neg", mg.neg, np.negative, unary())
+register(
+    "pow",
+    mg.pow,
+    np.power,
+    binary_broadcast(a_el={"min_value": 0.3, "positive": True}, b_el={"min_value": -2.0, "max_value": 2.0}),
+    domain="base >= 0.3",
+)
+register(
+    "pow_scalar",
+    lambda x, c: x**c,
+    lambda x, c: x**c,
+    unary(kwargs={"c": st.sampled_from([2, 3, 0.5, -1.5, 0])}, min_value=0.3, positive=True),
+    domain="base >= 0.3",
+    op="pow",
+)
+register("exp", mg.exp, np.exp, unary())
+register("log", mg.log, np.log, unary(positive=True, margin=0.1), domain="x >= 0.1")
+register("sqrt", mg.sqrt, np.sqrt, unary(positive=True, margin=0.1), domain="x >= 0.1")
+register("abs", mg.abs, np.abs, unary(min_abs=0.05), domain="|x| >= 0.05 (kink at 0)")
+register(
+    "clamp",
+    lambda x, lo, hi: mg.clamp(x, lo, hi),
+    lambda x, lo, hi: np.clip(x, lo, hi),
+    unary(
+        kwargs={"lo": st.sampled_from([-1.0, None, -0.5]), "hi": st.sampled_from([1.0, 0.5, None])},
+        avoid=(-1.0, -0.5, 0.5, 1.0),
+    ).filter(lambda c: c.kwargs["lo"] is not None or c.kwargs["hi"] is not None),
+    domain="0.05 away from the bounds (kinks)",
+)
+
+# -- activations -----------------------------------------------------------------------------------
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _log_softmax(x, dim):
+    m = x.max(axis=dim, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=dim, keepdims=True))
+
+
+def _softmax_case(min_dims=1):
+    @st.composite
+    def case(draw):
+        shape = draw(shp(min_dims=min_dims))
+        return Case((draw(S.arrays(shape)),), {"dim": draw(st.integers(-len(shape), len(shape) - 1))})
+
+    return case()
+
+
+register("tanh", mg.tanh, np.tanh, unary())
+register("sigmoid", mg.sigmoid, _sigmoid, unary(min_value=-6, max_value=6))
+register("relu", mg.relu, lambda x: np.maximum(x, 0), unary(min_abs=0.05), domain="|x| >= 0.05")
+register(
+    "leaky_relu",
+    lambda x, slope: mg.leaky_relu(x, slope),
+    lambda x, slope: np.where(x > 0, x, slope * x),
+    unary(kwargs={"slope": st.sampled_from([0.01, 0.2, 1.5])}, min_abs=0.05),
+    domain="|x| >= 0.05",
+)
+register(
+    "softplus",
+    lambda x, beta: mg.softplus(x, beta=beta),
+    lambda x, beta: np.log1p(np.exp(beta * x)) / beta,
+    unary(kwargs={"beta": st.sampled_from([1.0, 0.5, 2.0])}),
+)
+register("logsigmoid", mg.logsigmoid, lambda x: -np.log1p(np.exp(-x)), unary(min_value=-6, max_value=6))
+register(
+    "softmax", mg.softmax, lambda x, dim: np.exp(_log_softmax(x, dim)), _softmax_case(), float32_tol=1e-3
+)
+register("log_softmax", mg.log_softmax, _log_softmax, _softmax_case(), float32_tol=1e-3)
+
+# -- reductions ------------------------------------------------------------------------------------
+register("sum", mg.sum, reduce_ref(np.sum), reduction_case())
+register("mean", mg.mean, reduce_ref(np.mean), reduction_case())
+
+
+@st.composite
+def _var_case(draw):
+    case = draw(reduction_case(min_dims=1, min_side=2, distinct=True))
+    return Case(case.arrays, {**case.kwargs, "correction": draw(st.sampled_from([0, 1]))})
+
+
+def _var_ref(a, dim=None, keepdim=False, correction=1):
+    return np.asarray(np.var(a, axis=axes_of(dim, a.ndim), ddof=correction, keepdims=keepdim))
+
+
+register(
+    "var",
+    lambda x, dim, keepdim, correction: mg.var(x, dim, keepdim=keepdim, correction=correction),
+    _var_ref,
+    _var_case(),
+    float32_tol=1e-3,
+)
+register(
+    "std",
+    lambda x, dim, keepdim, correction: mg.std(x, dim, keepdim=keepdim, correction=correction),
+    lambda a, **kw: np.sqrt(_var_ref(a, **kw)),
+    _var_case(),
+    domain="distinct values (std > 0)",
+    float32_tol=1e-3,
+)
+register("amax", mg.amax, reduce_ref(np.max), reduction_case(distinct=True), domain="no ties")
+register("amin", mg.amin, reduce_ref(np.min), reduction_case(distinct=True), domain="no ties")
+register("max_all", lambda x: mg.max(x), np.max, unary(distinct=True), domain="no ties", op="max")
+register("min_all", lambda x: x.min(), np.min, unary(distinct=True), domain="no ties", op="min")
+
+
+@st.composite
+def _dim_case(draw):
+    shape = draw(shp())
+    a = draw(S.arrays(shape, distinct=True))
+    dim = draw(st.integers(-len(shape), len(shape) - 1)) if shape else draw(st.sampled_from([0, -1]))
+    return Case((a,), {"dim": dim, "keepdim": draw(st.booleans())})
+
+
+def _max_dim_ref(pick, arg):
+    def ref(a, dim, keepdim):
+        if a.ndim == 0:
+            return a.copy(), np.asarray(0)
+        return pick(a, axis=dim, keepdims=keepdim), arg(a, axis=dim, keepdims=keepdim)
+
+    return ref
+
+
+register("max_dim", mg.max, _max_dim_ref(np.max, np.argmax), _dim_case(), domain="no ties", op="max")
+register("min_dim", mg.min, _max_dim_ref(np.min, np.argmin), _dim_case(), domain="no ties", op="min")
+register("maximum", mg.maximum, np.maximum, separated_pair(), domain="a, b at least 0.05 apart")
+register("minimum", mg.minimum, np.minimum, separated_pair(), domain="a, b at least 0.05 apart")
+
+# -- shape -----------------------------------------------------------------------------------------
+
+
+@st.composite
+def _broadcast_case(draw):
+    src, other = draw(S.broadcastable_shapes(2))
+    return Case((draw(S.arrays(src)),), {"shape": np.broadcast_shapes(src, other)})
+
+
+@st.composite
+def _sum_to_case(draw):
+    small, other = draw(S.broadcastable_shapes(2))
+    return Case((draw(S.arrays(np.broadcast_shapes(small, other))),), {"shape": small})
+
+
+def _sum_to_ref(a, shape):
+    lead = a.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1)
+    return a.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+@st.composite
+def _reshape_case(draw):
+    shape = draw(shp())
+    size = int(np.prod(shape))
+    target = draw(st.sampled_from([(size,), (-1,), (1, size), tuple(reversed(shape)), (size, 1, -1)]))
+    return Case((draw(S.arrays(shape)),), {"shape": target})
+
+
+@st.composite
+def _permute_case(draw):
+    shape = draw(shp())
+    return Case((draw(S.arrays(shape)),), {"dims": tuple(draw(st.permutations(range(len(shape)))))})
+
+
+@st.composite
+def _transpose_case(draw):
+    shape = draw(shp(min_dims=1))
+    d = st.integers(-len(shape), len(shape) - 1)
+    return Case((draw(S.arrays(shape)),), {"dim0": draw(d), "dim1": draw(d)})
+
+
+def _transpose_ref(a, dim0, dim1):
+    return np.swapaxes(a, dim0, dim1)
+
+
+@st.composite
+def _flatten_case(draw):
+    shape = draw(shp())
+    n = max(len(shape), 1)
+    s, e = sorted(draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=2)))
+    return Case((draw(S.arrays(shape)),), {"start_dim": s - n * draw(st.booleans()), "end_dim": e})
+
+
+def _flatten_ref(a, start_dim, end_dim):
+    if a.ndim == 0:
+        return a.reshape(1)
+    s, e = start_dim % a.ndim, end_dim % a.ndim
+    return a.reshape(a.shape[:s] + (-1,) + a.shape[e + 1 :])
+
+
+@st.composite
+def _unsqueeze_case(draw):
+    shape = draw(shp())
+    return Case((draw(S.arrays(shape)),), {"dim": draw(st.integers(-len(shape) - 1, len(shape)))})
+
+
+@st.composite
+def _squeeze_case(draw):
+    shape = draw(shp(min_side=1, max_side=2))
+    dim = draw(st.none() | dims(len(shape)) if shape else st.none())
+    return Case((draw(S.arrays(shape)),), {"dim": dim})
+
+
+def _squeeze_ref(a, dim):
+    if dim is None:
+        return np.squeeze(a)
+    axes = (dim,) if isinstance(dim, int) else dim
+    axes = tuple(d % a.ndim for d in axes if a.shape[d] == 1)
+    return np.squeeze(a, axis=axes)
+
+
+@st.composite
+def _expand_case(draw):
+    shape = draw(shp(max_side=2))
+    lead = draw(st.lists(st.integers(1, 3), max_size=2))
+    sizes = list(lead)
+    for n in shape:
+        sizes.append(draw(st.sampled_from([-1, 3] if n == 1 else [-1, n])))
+    return Case((draw(S.arrays(shape)),), {"sizes": tuple(sizes)})
+
+
+def _expand_ref(a, sizes):
+    lead = len(sizes) - a.ndim
+    target = tuple(a.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
+    return np.broadcast_to(a, target)
+
+
+register("broadcast_to", mg.broadcast_to, np.broadcast_to, _broadcast_case())
+register("sum_to", mg.sum_to, _sum_to_ref, _sum_to_case())
+register("reshape", lambda x, shape: mg.reshape(x, shape), lambda a, shape: a.reshape(shape), _reshape_case())
+register("permute", lambda x, dims: x.permute(*dims), lambda a, dims: a.transpose(dims), _permute_case())
+register("transpose", mg.transpose, _transpose_ref, _transpose_case())
+register("flatten", mg.flatten, _flatten_ref, _flatten_case())
+register("unsqueeze", mg.unsqueeze, lambda a, dim: np.expand_dims(a, dim % (a.ndim + 1)), _unsqueeze_case())
+register("squeeze", mg.squeeze, _squeeze_ref, _squeeze_case())
+register("expand", lambda x, sizes: x.expand(*sizes), _expand_ref, _expand_case())
+
+# -- indexing --------------------------------------------------------------------------------------
+
+
+@st.composite
+def _basic_index_case(draw):
+    shape = draw(shp(min_dims=1))
+    return Case((draw(S.arrays(shape)),), {"index": draw(S.basic_indices(shape))})
+
+
+@st.composite
+def _advanced_index_case(draw):
+    shape = draw(shp(min_dims=1))
+    dim = draw(st.integers(0, len(shape) - 1))
+    idx = draw(S.index_arrays(shape, dim=dim, min_len=1, max_len=5))
+    index = (slice(None),) * dim + (idx,)
+    if dim + 1 < len(shape) and draw(st.booleans()):  # a second array: paired (broadcast) indices
+        index = index + (draw(S.index_arrays(shape, dim=dim + 1, min_len=len(idx), max_len=len(idx))),)
+    return Case((draw(S.arrays(shape)),), {"index": index})
+
+
+@st.composite
+def _mask_index_case(draw):
+    shape = draw(shp(min_dims=1))
+    k = draw(st.integers(1, len(shape)))
+    mask = draw(hnp.arrays(np.bool_, shape[:k]))
+    index = mask if draw(st.booleans()) or k == len(shape) else (mask, slice(None, None, -1))
+    return Case((draw(S.arrays(shape)),), {"index": index})
+
+
+def _getitem(x, index):
+    return x[index]
+
+
+@st.composite
+def _index_add_case(draw):
+    shape = draw(shp(min_dims=1))
+    idx = draw(S.index_arrays(shape, dim=0, min_len=1, max_len=5))
+    g = draw(S.arrays(np.zeros(shape)[idx].shape))
+    return Case((g,), {"index": idx, "shape": shape})
+
+
+def _index_add_ref(g, index, shape):
+    z = np.zeros(shape)
+    np.add.at(z, index, g)
+    return z
+
+
+@st.composite
+def _cat_case(draw):
+    shape = draw(shp(min_dims=1))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    arrays = []
+    for _ in range(draw(st.integers(1, 3))):
+        s = list(shape)
+        s[dim] = draw(st.integers(1, 3))
+        arrays.append(draw(S.arrays(tuple(s))))
+    return Case(tuple(arrays), {"dim": dim})
+
+
+@st.composite
+def _stack_case(draw):
+    shape = draw(shp(max_dims=2))
+    n = draw(st.integers(1, 3))
+    arrays = tuple(draw(S.arrays(shape)) for _ in range(n))
+    return Case(arrays, {"dim": draw(st.integers(-len(shape) - 1, len(shape)))})
+
+
+@st.composite
+def _where_case(draw):
+    sc, sa, sb = draw(S.broadcastable_shapes(3))
+    cond = draw(hnp.arrays(np.bool_, sc))
+    return Case((draw(S.arrays(sa)), draw(S.arrays(sb))), {"cond": cond})
+
+
+register("getitem_basic", _getitem, _getitem, _basic_index_case(), domain="basic indices", op="getitem")
+register("getitem_int_arrays", _getitem, _getitem, _advanced_index_case(), domain="repeats", op="getitem")
+register("getitem_mask", _getitem, _getitem, _mask_index_case(), domain="boolean masks", op="getitem")
+register("index_add_into", mg.index_add_into, _index_add_ref, _index_add_case())
+register("cat", lambda *xs, dim: mg.cat(list(xs), dim), lambda *a, dim: np.concatenate(a, dim), _cat_case())
+register("stack", lambda *xs, dim: mg.stack(list(xs), dim), lambda *a, dim: np.stack(a, dim), _stack_case())
+register(
+    "where", lambda a, b, cond: mg.where(cond, a, b), lambda a, b, cond: np.where(cond, a, b), _where_case()
+)
+
+# -- matmul ----------------------------------------------------------------------------------------
+
+
+@st.composite
+def _matmul_case(draw):
+    sa, sb = draw(S.matmul_shapes(max_side=3, max_batch_dims=2))
+    return Case((draw(S.arrays(sa)), draw(S.arrays(sb))), {})
+
+
+register("matmul", lambda a, b: a @ b, np.matmul, _matmul_case(), float32_tol=1e-3)
+
+# -- losses ----------------------------------------------------------------------------------------
+
+
+@st.composite
+def _bce_logits_case(draw):
+    shape = draw(shp(min_dims=1))
+    x = draw(S.arrays(shape, min_value=-5, max_value=5))
+    t = draw(S.arrays(shape, min_value=0.0, max_value=1.0))
+    weight = draw(st.none() | S.arrays(shape[-1:], min_value=0.1, max_value=2.0))
+    pos_weight = draw(st.none() | S.arrays(shape[-1:], min_value=0.1, max_value=3.0))
+    kw = {"weight": weight, "pos_weight": pos_weight, "reduction": draw(REDUCTIONS)}
+    return Case((x, t), kw)
+
+
+def _bce_logits_ref(x, t, weight, pos_weight, reduction):
+    p = _sigmoid(x)
+    pw = 1.0 if pos_weight is None else pos_weight
+    loss = -(pw * t * np.log(p) + (1 - t) * np.log(1 - p))
+    return reduce_loss(loss * (1.0 if weight is None else weight), reduction)
+
+
+@st.composite
+def _bce_case(draw):
+    shape = draw(shp())
+    p = draw(S.arrays(shape, min_value=0.05, max_value=0.95))
+    t = draw(S.arrays(shape, min_value=0.0, max_value=1.0))
+    weight = draw(st.none() | S.arrays(shape, min_value=0.1, max_value=2.0))
+    return Case((p, t), {"weight": weight, "reduction": draw(REDUCTIONS)})
+
+
+def _bce_ref(p, t, weight, reduction):
+    loss = -(t * np.log(p) + (1 - t) * np.log(1 - p))
+    return reduce_loss(loss * (1.0 if weight is None else weight), reduction)
+
+
+@st.composite
+def _regression_case(draw):
+    case = draw(separated_pair(broadcast=False))
+    return Case(case.arrays, {"reduction": draw(REDUCTIONS)})
+
+
+@st.composite
+def _nll_case(draw, probabilities=False):
+    n_classes = draw(st.integers(1, 4))
+    batch = draw(st.sampled_from([(), (2,), (3,), (2, 2)]))
+    shape = (n_classes,) if batch == () else (batch[0], n_classes) + batch[1:]
+    x = draw(S.arrays(shape))
+    kw = {"reduction": draw(REDUCTIONS)}
+    if probabilities:
+        t = np.exp(_log_softmax(draw(S.arrays(shape)), 0 if batch == () else 1))
+        return Case((x, t), kw)
+    target = draw(hnp.arrays(np.int64, batch, elements=st.integers(0, n_classes - 1)))
+    if batch and draw(st.booleans()):  # some targets ignored
+        target = np.where(draw(hnp.arrays(np.bool_, batch)), -100, target)
+        if (target == -100).all():
+            target.flat[0] = 0
+    kw["target"] = target
+    kw["weight"] = draw(st.none() | S.arrays((n_classes,), min_value=0.2, max_value=2.0))
+    return Case((x,), kw)
+
+
+def _nll_ref(log_p, target, weight, reduction, ignore_index=-100):
+    class_axis = 0 if log_p.ndim == 1 else 1
+    lp = np.moveaxis(log_p, class_axis, -1).reshape(-1, log_p.shape[class_axis])
+    t = target.reshape(-1)
+    w = np.ones(lp.shape[1]) if weight is None else weight
+    keep = t != ignore_index
+    safe = np.where(keep, t, 0)
+    wn = w[safe] * keep
+    losses = np.array([-lp[i, safe[i]] for i in range(len(t))]) * wn
+    if reduction == "none":
+        return losses.reshape(target.shape)
+    return losses.sum() if reduction == "sum" else losses.sum() / wn.sum()
+
+
+def _ce_prob_ref(x, t, reduction):
+    class_axis = 0 if x.ndim == 1 else 1
+    return reduce_loss(-(t * _log_softmax(x, class_axis)).sum(axis=class_axis), reduction)
+
+
+register(
+    "binary_cross_entropy_with_logits",
+    mg.binary_cross_entropy_with_logits,
+    _bce_logits_ref,
+    _bce_logits_case(),
+    float32_tol=1e-3,
+)
+register(
+    "binary_cross_entropy",
+    mg.binary_cross_entropy,
+    _bce_ref,
+    _bce_case(),
+    domain="0.05 <= p <= 0.95",
+    float32_tol=1e-3,
+)
+register(
+    "mse_loss",
+    mg.mse_loss,
+    lambda x, t, reduction: reduce_loss((x - t) ** 2, reduction),
+    _regression_case(),
+)
+register(
+    "l1_loss",
+    mg.l1_loss,
+    lambda x, t, reduction: reduce_loss(np.abs(x - t), reduction),
+    _regression_case(),
+    domain="|x - t| >= 0.05",
+)
+register("nll_loss", mg.nll_loss, _nll_ref, _nll_case(), float32_tol=1e-3)
+register(
+    "cross_entropy",
+    mg.cross_entropy,
+    lambda x, **kw: _nll_ref(_log_softmax(x, 0 if x.ndim == 1 else 1), **kw),
+    _nll_case(),
+    float32_tol=1e-3,
+)
+register(
+    "cross_entropy_probs",
+    mg.cross_entropy,
+    _ce_prob_ref,
+    _nll_case(probabilities=True),
+    float32_tol=1e-3,
+    op="cross_entropy",
+)
+
+BY_NAME = {spec.name: spec for spec in REGISTRY}
+assert len(BY_NAME) == len(REGISTRY), "duplicate registry names"
