@@ -13,11 +13,11 @@ Three array-level functions do all the arithmetic, one per pass; everything abov
     conv2d_backward_weight_arrays(x, gy)       gw  = corr(x, gy)
 
 Here they are the im2col + matmul reference in NumPy/CuPy (``xp``): a strided view picks out the
-(C, kh, kw) patch under every output position (no copy until the reshape), and one batched matmul does
+(C, kh, kw) patch under every output position (no copy until the reshape), and one matmul does
 the sums, O(N * O * C * kh * kw * Ho * Wo) flops. ``minigan.kernels`` provides hand-written versions of the
 same three functions.
 
-The y = conv(x, w) is bilinear, so its derivatives are again convolutions. With <a, b> = sum(a * b):
+y = conv(x, w) is bilinear, so its derivatives are again convolutions. With <a, b> = sum(a * b):
 
     <conv(x, w), gy> = <x, conv^T(gy, w)> = <w, corr(x, gy)>
 
@@ -81,29 +81,42 @@ def _pad(x, padding):
 
 
 def _im2col(x, kernel, stride, padding, out_hw):
-    """(N, C*kh*kw, Ho*Wo) patch matrix: column (i, j) holds the patch that output (i, j) sees."""
+    """(C*kh*kw, N*Ho*Wo) patch matrix: column (n, i, j) holds the patch that output (n, i, j) sees.
+
+    Channels-first rows and one column per (sample, position) make every pass a single large matmul
+    (better for BLAS than N small ones, most of all when Ho*Wo is tiny, as in a generator's first layer).
+    """
     n, c = x.shape[:2]
-    cols = _windows(_pad(x, padding), kernel, stride, out_hw)
-    return cols.reshape(n, c * kernel[0] * kernel[1], out_hw[0] * out_hw[1])  # the one copy
+    cols = _windows(_pad(x, padding), kernel, stride, out_hw)  # (N, C, kh, kw, Ho, Wo) view
+    cols = cols.transpose(1, 2, 3, 0, 4, 5)
+    return cols.reshape(c * kernel[0] * kernel[1], n * out_hw[0] * out_hw[1])  # the one copy
+
+
+def _channels_first(a):
+    """(N, K, H, W) -> (K, N*H*W), the layout the patch matrix uses."""
+    return a.transpose(1, 0, 2, 3).reshape(a.shape[1], -1)
 
 
 def conv2d_arrays(x, w, stride, padding):
-    """y (N, O, Ho, Wo) = conv(x (N, C, H, W), w (O, C, kh, kw)): im2col, then one batched matmul
-    (O, C*kh*kw) @ (N, C*kh*kw, Ho*Wo). Memory: the patch matrix, N*C*kh*kw*Ho*Wo values."""
+    """y (N, O, Ho, Wo) = conv(x (N, C, H, W), w (O, C, kh, kw)): im2col, then one matmul
+    (O, C*kh*kw) @ (C*kh*kw, N*Ho*Wo). Memory: the patch matrix, C*kh*kw*N*Ho*Wo values."""
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    xp = array_module(x)
+    n = x.shape[0]
     o, _, kh, kw = w.shape
     out_hw = conv2d_output_size(x.shape[2:], (kh, kw), stride, padding)
     cols = _im2col(x, (kh, kw), stride, padding, out_hw)
-    y = w.reshape(o, -1) @ cols
-    return y.reshape(x.shape[0], o, *out_hw)
+    y = (w.reshape(o, -1) @ cols).reshape(o, n, *out_hw)
+    return xp.ascontiguousarray(y.transpose(1, 0, 2, 3))
 
 
 def conv2d_backward_input_arrays(gy, w, x_shape, stride, padding):
     """gx (x_shape) = conv^T(gy (N, O, Ho, Wo), w (O, C, kh, kw)), the adjoint of conv in x.
 
-    col2im: gcols = w^T @ gy gives, for every output position, the gradient of the patch it saw; the
-    patches are added back where they came from (kh*kw strided slice-adds, overlapping when stride < k),
-    then the padding is cut off. Rows/columns of x that no window reaches get 0.
+    col2im: gcols = w^T @ gy, (C*kh*kw, O) @ (O, N*Ho*Wo), gives for every output position the gradient
+    of the patch it saw; the patches are added back where they came from (kh*kw strided slice-adds,
+    overlapping when stride < kernel), then the padding is cut off. Rows and columns of x that no window
+    reaches get 0.
     """
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
     xp = array_module(gy)
@@ -111,24 +124,24 @@ def conv2d_backward_input_arrays(gy, w, x_shape, stride, padding):
     _, c, kh, kw = w.shape
     (sh, sw), (ph, pw) = stride, padding
     h, wd = x_shape[2], x_shape[3]
-    gcols = (w.reshape(o, -1).T @ gy.reshape(n, o, ho * wo)).reshape(n, c, kh, kw, ho, wo)
+    gcols = (w.reshape(o, -1).T @ _channels_first(gy)).reshape(c, kh, kw, n, ho, wo)
     gxpad = xp.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=gcols.dtype)
     for a in range(kh):
         for b in range(kw):
-            gxpad[:, :, a : a + sh * ho : sh, b : b + sw * wo : sw] += gcols[:, :, a, b]
-    return gxpad[:, :, ph : ph + h, pw : pw + wd]
+            gxpad[:, :, a : a + sh * ho : sh, b : b + sw * wo : sw] += gcols[:, a, b].transpose(1, 0, 2, 3)
+    if ph == 0 and pw == 0:
+        return gxpad
+    return xp.ascontiguousarray(gxpad[:, :, ph : ph + h, pw : pw + wd])
 
 
 def conv2d_backward_weight_arrays(x, gy, w_shape, stride, padding):
-    """gw (O, C, kh, kw) = corr(x, gy): gw[o, (c,a,b)] = sum_{n, i, j} gy[n, o, i, j] cols[n, (c,a,b), (i,j)],
+    """gw (O, C, kh, kw) = corr(x, gy): gw[o, (c,a,b)] = sum_{n,i,j} gy[n, o, i, j] cols[(c,a,b), (n,i,j)],
     one matmul (O, N*Ho*Wo) @ (N*Ho*Wo, C*kh*kw)."""
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
-    xp = array_module(x)
-    n, o, ho, wo = gy.shape
+    ho, wo = gy.shape[2:]
     kh, kw = w_shape[2], w_shape[3]
-    cols = _im2col(x, (kh, kw), stride, padding, (ho, wo))  # (N, CK, P)
-    gw = xp.tensordot(gy.reshape(n, o, ho * wo), cols, axes=((0, 2), (0, 2)))  # (O, CK)
-    return gw.reshape(w_shape)
+    cols = _im2col(x, (kh, kw), stride, padding, (ho, wo))  # (CK, N*P)
+    return (_channels_first(gy) @ cols.T).reshape(w_shape)
 
 
 # -- the three Functions ------------------------------------------------------------------------------
