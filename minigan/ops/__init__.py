@@ -7,6 +7,7 @@ Chapters 01 (autograd) and 02 (gradient checking) teach them; matmul and conv (c
 from . import methods
 from .activations import leaky_relu, log_softmax, logsigmoid, relu, sigmoid, softmax, softplus, tanh
 from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
+from .conv import conv2d, conv_transpose2d
 from .elementwise import abs, add, clamp, div, exp, log, mul, neg, pow, sqrt, sub
 from .indexing import cat, getitem, index_add_into, stack, where
 from .losses import (
@@ -49,6 +50,8 @@ __all__ = [
     "broadcast_to",
     "cat",
     "clamp",
+    "conv2d",
+    "conv_transpose2d",
     "cross_entropy",
     "div",
     "eq",
