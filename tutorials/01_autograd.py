@@ -24,7 +24,8 @@
 #
 # **Run it:** `python tutorials/01_autograd.py` (or open it as a notebook with jupytext).
 # `MINIGAN_QUICK=1` shrinks it to a few seconds. Figures go to `tutorials/_out/` (or `$MINIGAN_OUT`).
-# The full version runs in about 5 s on a 2-core x86 CPU, no GPU (measured; the last cell prints the time).
+# The full version runs in about 4 s (wall clock, process start included) on a shared 2-core x86 CPU, no GPU;
+# the last cell prints the time it took on yours.
 
 # %%
 import inspect
@@ -289,7 +290,7 @@ print(inspect.getsource(mg.ops.elementwise.Mul))
 # Two differences from `Value.__mul__`. The gradient is **returned**, not accumulated — the engine does the
 # summing over consumers, in one place. And `backward` computes `gy * b` with minigan's own ops on Tensors,
 # not on raw arrays: when we ask for it (`create_graph=True`), the backward pass records a graph of its own,
-# which is what makes gradients of gradients possible (§7). `sum_to` undoes broadcasting (§5).
+# which is what makes gradients of gradients possible (§7). `sum_to` undoes broadcasting (§4).
 #
 # Calling a Function runs `forward` on the raw arrays and, if any input needs a gradient and recording is
 # on, links the outputs to it. The generation of a Function is the deepest generation among its inputs;
