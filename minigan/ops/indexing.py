@@ -22,12 +22,11 @@ from .shape import reshape, sum_to
 
 
 # -- x[index] --------------------------------------------------------------------------------------
-def _normalize_index(index, xp):
+def _normalize_index(index, xp, shape):
     """A tuple index of ints, slices, None, Ellipsis and int arrays (boolean masks become their nonzero()
-    integer arrays, which select the same elements in the same order)."""
-    items = index if isinstance(index, tuple) else (index,)
-    out = []
-    for item in items:
+    integer arrays, which select the same elements in the same order, once checked against ``shape``)."""
+    items = []
+    for item in index if isinstance(index, tuple) else (index,):
         if isinstance(item, Tensor):
             item = item.data
         elif isinstance(item, list):
@@ -35,22 +34,48 @@ def _normalize_index(index, xp):
             if item.size == 0:
                 item = item.astype(np.int64)
         if isinstance(item, np.ndarray) or is_cupy_array(item):
-            if item.dtype.kind == "b":
-                out.extend(xp.asarray(a) for a in xp.asarray(item).nonzero())
-                continue
-            if item.dtype.kind not in "iu":
+            if item.dtype.kind not in "iub":
                 raise IndexError(
                     f"tensors used as indices must be integer or boolean, got dtype {item.dtype}"
                 )
-            out.append(xp.asarray(item))
-        elif item is None or item is Ellipsis or isinstance(item, (slice, int, np.integer)):
-            out.append(item)
-        else:
+            item = xp.asarray(item)
+        elif not (item is None or item is Ellipsis or isinstance(item, (slice, int, np.integer))):
             raise IndexError(
                 f"unsupported index {item!r} of type {type(item).__name__}: use ints, slices, None, "
                 "Ellipsis, integer or boolean tensors"
             )
+        items.append(item)
+    out = []
+    for item, dim in zip(items, _positions(items, len(shape))):
+        if getattr(item, "dtype", None) is not None and item.dtype.kind == "b":
+            covered = tuple(shape[dim : dim + item.ndim])
+            if item.shape != covered:
+                raise IndexError(
+                    f"boolean index of shape {item.shape} does not match the indexed shape {covered} "
+                    f"(dimensions {dim}.. of a tensor of shape {tuple(shape)})"
+                )
+            out.extend(item.nonzero())
+        else:
+            out.append(item)
     return tuple(out)
+
+
+def _positions(items, ndim):
+    """The tensor dimension each index item starts at (None adds an axis and consumes none)."""
+
+    def width(item):
+        if item is None or item is Ellipsis:
+            return 0
+        if getattr(item, "dtype", None) is not None and item.dtype.kind == "b":
+            return item.ndim
+        return 1
+
+    used = sum(width(item) for item in items)
+    dims, dim = [], 0
+    for item in items:
+        dims.append(dim)
+        dim += max(ndim - used, 0) if item is Ellipsis else width(item)
+    return dims
 
 
 def _is_basic(index) -> bool:
@@ -95,14 +120,14 @@ class IndexAddInto(Function):
 def getitem(x, index) -> Tensor:
     """``x[index]``: NumPy indexing (basic and advanced); backward scatters with accumulation."""
     x = as_tensor(x)
-    return GetItem(_normalize_index(index, x.xp))(x)
+    return GetItem(_normalize_index(index, x.xp, x.shape))(x)
 
 
 def index_add_into(g, index, shape) -> Tensor:
     """A zero tensor of ``shape`` with ``g`` added at ``index`` (repeated indices add up); the adjoint of
     ``getitem``: ``<x[index], g> == <x, index_add_into(g, index, x.shape)>``."""
     g = as_tensor(g)
-    return IndexAddInto(_normalize_index(index, g.xp), shape)(g)
+    return IndexAddInto(_normalize_index(index, g.xp, shape), shape)(g)
 
 
 # -- cat, stack ------------------------------------------------------------------------------------
