@@ -1,0 +1,107 @@
+"""DCGAN generator and discriminator for images. Chapter 08 (DCGAN on MNIST).
+
+Radford, Metz and Chintala (2016) found a recipe that made convolutional GANs train: strided
+convolutions instead of pooling (D), transposed convolutions to upsample (G), batch norm in both nets
+except G's output and D's input, ReLU in G with tanh at the output (images live in [-1, 1]), LeakyReLU(0.2)
+in D, Adam(2e-4, beta1 = 0.5), and weights drawn from N(0, 0.02).
+
+For MNIST (``image_size=28, channels=1, width=64, z_dim=100``) the two networks are exactly
+
+    G: z (N, 100) -> Linear(100, 128*7*7) -> BatchNorm1d(6272) -> ReLU -> reshape (N, 128, 7, 7)
+       -> ConvTranspose2d(128, 64, 4, 2, 1) -> BatchNorm2d(64) -> ReLU               (N, 64, 14, 14)
+       -> ConvTranspose2d(64, 1, 4, 2, 1) -> Tanh                                     (N, 1, 28, 28)
+    D: x (N, 1, 28, 28) -> Conv2d(1, 64, 4, 2, 1) -> LeakyReLU(0.2)                    (N, 64, 14, 14)
+       -> Conv2d(64, 128, 4, 2, 1) -> BatchNorm2d(128) -> LeakyReLU(0.2)              (N, 128, 7, 7)
+       -> Flatten -> Linear(128*7*7, 1)                                               (N, 1) logits
+
+A kernel-4, stride-2, padding-1 (transposed) convolution halves (doubles) the side exactly:
+out = (in - 1) * 2 - 2 + 4 = 2 in for the transposed one, floor((in + 2 - 4) / 2) + 1 = in / 2 for the
+direct one. Kernel 4 is a multiple of stride 2, so every output pixel of the transposed convolution
+receives the same number (4) of kernel taps: no checkerboard from uneven overlap (Odena et al., 2016),
+which a kernel of 3 with stride 2 would have.
+
+Other sizes: ``image_size = s0 * 2^n`` with a base side ``s0`` of 7 (28 = 7 * 4, 14, 56) or 4 (8, 16, 32,
+64, ...); the nets get n up/down-sampling stages, channel counts ``width * 2^(n-1)`` at the base side down to
+``width`` (G) and back up (D), as in pytorch/examples ``dcgan/main.py`` (which starts G with a 4x4
+transposed convolution of the noise instead of the Linear projection used here; the two are equivalent).
+
+Parameter names and state_dict keys match the same ``torch.nn.Sequential``, so weights move between
+minigan and PyTorch as arrays (``dcgan_bench.py`` does that to build identical nets in both).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import nn
+from ..nn import init
+
+
+def _stages(image_size: int) -> tuple[int, int]:
+    """(base side s0, number of 2x stages n) with image_size = s0 * 2^n, n >= 1; ValueError otherwise."""
+    for s0 in (7, 4):
+        n = image_size // s0
+        if image_size % s0 == 0 and n >= 2 and n & (n - 1) == 0:
+            return s0, int(math.log2(n))
+    raise ValueError(
+        f"image_size {image_size!r} is not supported: "
+        "use 7 * 2^n (14, 28, 56, ...) or 4 * 2^n (8, 16, 32, 64, ...)"
+    )
+
+
+def dcgan_generator(
+    image_size: int = 28, channels: int = 1, z_dim: int = 100, width: int = 64
+) -> nn.Sequential:
+    """G: noise (N, z_dim) -> images (N, channels, image_size, image_size) in [-1, 1] (module docstring)."""
+    s0, n = _stages(image_size)
+    c = width * 2 ** (n - 1)
+    layers = [
+        nn.Linear(z_dim, c * s0 * s0),
+        nn.BatchNorm1d(c * s0 * s0),
+        nn.ReLU(),
+        nn.Unflatten(1, (c, s0, s0)),
+    ]
+    for _ in range(n - 1):
+        layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1), nn.BatchNorm2d(c // 2), nn.ReLU()]
+        c //= 2
+    layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1), nn.Tanh()]
+    return nn.Sequential(*layers)
+
+
+def dcgan_discriminator(
+    image_size: int = 28, channels: int = 1, width: int = 64, negative_slope: float = 0.2
+):
+    """D: images (N, channels, image_size, image_size) -> logits (N, 1). See the module docstring."""
+    s0, n = _stages(image_size)
+    layers = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(negative_slope)]
+    c = width
+    for _ in range(n - 1):
+        layers += [nn.Conv2d(c, 2 * c, 4, 2, 1), nn.BatchNorm2d(2 * c), nn.LeakyReLU(negative_slope)]
+        c *= 2
+    layers += [nn.Flatten(), nn.Linear(c * s0 * s0, 1)]
+    return nn.Sequential(*layers)
+
+
+def dcgan_init_(model, std: float = 0.02, generator=None):
+    """DCGAN initialisation in place: (transposed) convolution and linear weights ~ N(0, std), their
+    biases 0; batch-norm weights ~ N(1, std), biases 0 (pytorch/examples ``weights_init``). Returns model."""
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            init.normal_(m.weight, 0.0, std, generator=generator)
+            if m.bias is not None:
+                init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.weight is not None:
+            init.normal_(m.weight, 1.0, std, generator=generator)
+            init.zeros_(m.bias)
+    return model
+
+
+def dcgan(image_size: int = 28, channels: int = 1, z_dim: int = 100, width: int = 64, generator=None):
+    """(G, D) built and initialised as in the DCGAN paper; ``generator`` seeds the initial weights."""
+    G = dcgan_init_(dcgan_generator(image_size, channels, z_dim, width), generator=generator)
+    D = dcgan_init_(dcgan_discriminator(image_size, channels, width), generator=generator)
+    return G, D
+
+
+def count_parameters(model) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,131 @@
+"""MNIST and Fashion-MNIST as training runs: the registry entries behind ``minigan train --data mnist``.
+Chapter 08 (DCGAN on MNIST); the evaluation is chapter 09's.
+
+    minigan train --data mnist --data-dir ../shared/data/mnist --split test --steps 3000 --out runs/mnist
+    minigan eval runs/mnist
+
+What the trainer gets from here (see ``registry.py`` for the interface):
+
+- ``make_data``: an ``ImageSampler`` over one split, loaded by ``minigan.data.mnist.load_mnist``
+  (``data_dir`` / ``split`` / ``dataset`` from the config; the split is never swapped behind the user's
+  back). ``sample(n, generator)`` draws n images uniformly with replacement using the generator the
+  trainer checkpoints, as float32 (n, 1, 28, 28) in [-1, 1] (the range of G's tanh).
+- ``make_models``: the DCGAN pair of ``dcgan.py`` with N(0, 0.02) initialisation (drawn from minigan's
+  default generator, which the trainer seeds).
+- ``defaults``: the DCGAN recipe: batch 64, Adam(2e-4, (0.5, 0.999)), non-saturating loss, z in R^100.
+- ``evaluate``: ``minigan.metrics.image_eval`` with the cached minigan-trained classifier (trained on
+  first use, a few minutes on 2 CPU cores; see ``minigan.metrics.classifier``).
+- ``plot_samples``: an 8 x 8 grid of the first 64 samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..data.mnist import load_mnist, to_unit_range
+from ..random import default_generator
+from . import registry
+from .dcgan import dcgan
+
+IMAGE_DEFAULTS = {
+    "steps": 3000,
+    "batch_size": 64,
+    "loss": "nonsaturating",
+    "penalty": None,
+    "gamma": None,
+    "k": 1,
+    "lr": 2e-4,
+    "betas": [0.5, 0.999],
+    "z_dim": 100,
+    "width": 64,
+    "image_size": 28,
+    "data_dir": None,
+    "split": "train",
+    "sample_every": 250,
+    "ckpt_every": 250,
+    "log_every": 10,
+}
+
+
+class ImageSampler:
+    """One split of an image dataset in memory, sampled uniformly with replacement.
+
+    ``images`` uint8 (N, 28, 28), ``labels`` int64 (N,); ``sample(n, generator)`` -> float32
+    (n, 1, 28, 28) in [-1, 1]. Holds no random state (the trainer passes and checkpoints the generator).
+    """
+
+    kind = "image"
+
+    def __init__(self, images, labels, name: str = "mnist", split: str = "train"):
+        self.images, self.labels = np.asarray(images), np.asarray(labels)
+        self.name, self.split = name, split
+        self.shape = (1, *self.images.shape[1:])
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def sample(self, n: int, generator=None) -> np.ndarray:
+        if generator is None:
+            generator = default_generator()
+        elif not isinstance(generator, np.random.Generator):
+            generator = np.random.default_rng(generator)
+        idx = generator.integers(0, len(self.images), int(n))
+        return to_unit_range(self.images[idx])
+
+    def __repr__(self):
+        return f"ImageSampler({self.name!r}, split={self.split!r}, n={len(self)})"
+
+
+def make_data(config: dict) -> ImageSampler:
+    dataset = config.get("dataset", config["data"])
+    split = config.get("split", "train")
+    images, labels = load_mnist(split, data_dir=config.get("data_dir"), dataset=dataset)
+    return ImageSampler(images, labels, dataset, split)
+
+
+def make_models(config: dict):
+    if config.get("image_size", 28) != 28:
+        raise ValueError(
+            f"{config['data']} images are 28 x 28; image_size {config['image_size']} does not fit"
+        )
+    return dcgan(28, 1, config["z_dim"], config.get("width", 64))
+
+
+def evaluate(data: ImageSampler, x: np.ndarray) -> dict:
+    """Image metrics of generated ``x`` vs the held-out real images, with the real-vs-real baseline."""
+    from ..metrics.classifier import load_or_train, stderr_log
+    from ..metrics.image_eval import evaluate_images
+
+    x = np.asarray(x, dtype=np.float32)
+    if not np.isfinite(x).all():
+        return {"summary": "generated images contain NaN or inf: nothing to evaluate", "finite": False}
+    clf = load_or_train(data.images, data.labels, dataset=data.name, log=stderr_log)
+    return evaluate_images(x, clf, data.images)
+
+
+def plot_samples(x, data, path, title=None, **_):
+    """An 8 x 8 grid of the first 64 images of ``x`` written to ``path``."""
+    import matplotlib.pyplot as plt
+
+    from ..viz import plot_image_grid
+
+    fig = plot_image_grid(np.asarray(x)[:64], nrow=8, title=title, path=path)
+    plt.close(fig)
+
+
+for _name, _desc in [
+    ("mnist", "MNIST handwritten digits, 28 x 28, with a DCGAN (chapter 08)"),
+    ("fashion-mnist", "Fashion-MNIST clothing images, 28 x 28, with a DCGAN (chapter 08)"),
+]:
+    registry.register(
+        registry.DatasetSpec(
+            name=_name,
+            kind="image",
+            description=_desc,
+            make_data=make_data,
+            make_models=make_models,
+            defaults=dict(IMAGE_DEFAULTS),
+            evaluate=evaluate,
+            plot_samples=plot_samples,
+        )
+    )
