@@ -194,7 +194,9 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         a = as_numpy(self.data)
-        return a if dtype is None else a.astype(dtype)
+        if dtype is not None:
+            return a.astype(dtype, copy=bool(copy))
+        return a.copy() if copy else a  # np.array(t) passes copy=True and trusts us to copy
 
     __hash__ = object.__hash__  # tensors are graph nodes: identity, not value, makes them dict keys
 

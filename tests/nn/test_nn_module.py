@@ -223,3 +223,15 @@ def test_modulelist_registers_its_modules():
 def test_forward_is_required():
     with pytest.raises(NotImplementedError, match="forward"):
         nn.Module()(mg.zeros(1))
+
+
+def test_np_array_of_state_dict_values_is_a_snapshot():
+    """np.array(value) copies (np.asarray shares): a checkpoint taken that way does not move with training."""
+    lin = nn.Linear(2, 2)
+    snapshot = {k: np.array(v) for k, v in lin.state_dict().items()}
+    shared = np.asarray(lin.state_dict()["weight"])
+    before = snapshot["weight"].copy()
+    with mg.no_grad():
+        lin.weight.data += 1.0
+    np.testing.assert_array_equal(snapshot["weight"], before)
+    np.testing.assert_array_equal(shared, lin.weight.data)
