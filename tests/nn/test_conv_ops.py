@@ -3,7 +3,7 @@ first and second derivatives vs finite differences, and the error messages."""
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import minigan as mg
@@ -107,6 +107,25 @@ def test_output_sizes_follow_pytorch_formulas(n, c, o, h, w, k, s, p):
         if hout > 0 and wout > 0:
             y = F.conv_transpose2d(x, mg.zeros(c, o, k, k), stride=s, padding=p, output_padding=op)
             assert y.shape == (n, o, hout, wout)
+
+
+@given(
+    n=st.integers(1, 2), c=st.integers(1, 3), o=st.integers(1, 3), h=st.integers(1, 6), w=st.integers(1, 6),
+    kh=st.integers(1, 3), kw=st.integers(1, 3), sh=st.integers(1, 3), sw=st.integers(1, 3),
+    ph=st.integers(0, 2), pw=st.integers(0, 2), seed=st.integers(0, 2**16),
+)  # fmt: skip
+def test_conv2d_and_its_adjoints_on_random_configurations(n, c, o, h, w, kh, kw, sh, sw, ph, pw, seed):
+    assume(kh <= h + 2 * ph and kw <= w + 2 * pw)  # else no output: see test_errors_name_the_problem
+    rng = np.random.default_rng(seed)
+    x, wt = rng.standard_normal((n, c, h, w)), rng.standard_normal((o, c, kh, kw))
+    stride, padding = (sh, sw), (ph, pw)
+    y = conv2d_arrays(x, wt, stride, padding)
+    np.testing.assert_allclose(y, conv2d_loops(x, wt, stride, padding), atol=1e-12)
+    gy = rng.standard_normal(y.shape)
+    gx = conv2d_backward_input_arrays(gy, wt, x.shape, stride, padding)
+    gw = conv2d_backward_weight_arrays(x, gy, wt.shape, stride, padding)
+    np.testing.assert_allclose(np.sum(x * gx), np.sum(y * gy), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.sum(wt * gw), np.sum(y * gy), rtol=1e-10, atol=1e-12)
 
 
 def test_adjoint_identities_of_the_three_passes():
