@@ -80,8 +80,8 @@ def reverse_kl_uniform(counts) -> float:
 
 
 def _as_array(samples) -> np.ndarray:
-    if hasattr(samples, "numpy") and not isinstance(samples, np.ndarray):  # a minigan Tensor
-        samples = samples.numpy()
+    if hasattr(samples, "detach") and not isinstance(samples, np.ndarray):  # a minigan Tensor
+        samples = samples.detach().numpy()
     return as_numpy(samples)
 
 

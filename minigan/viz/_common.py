@@ -64,6 +64,6 @@ def discriminator_fn(D, logits: bool = True, batch: int = 8192):
 
 def to_numpy(x) -> np.ndarray:
     """A NumPy array from an array, a CuPy array or a minigan Tensor."""
-    if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
-        x = x.numpy()
+    if hasattr(x, "detach") and not isinstance(x, np.ndarray):  # a minigan Tensor, maybe with a graph
+        x = x.detach().numpy()
     return as_numpy(x)

@@ -74,7 +74,7 @@ def test_diverged_samples_are_not_high_quality():
 
 def test_accepts_a_tensor_and_checks_shapes():
     ds = ring8()
-    m = evaluate_modes(ds, mg.tensor(ds.modes))
+    m = evaluate_modes(ds, mg.tensor(ds.modes, requires_grad=True))
     assert m.modes_covered == 8
     with pytest.raises(ValueError, match=r"samples must have shape \(n, 2\)"):
         evaluate_modes(ds, np.zeros((5, 3)))
