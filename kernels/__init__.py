@@ -15,7 +15,11 @@ The functions below are those of ``dispatch``: they pick the implementation by d
 ``use(impl)`` / ``set_default``.
 """
 
-from .dispatch import (
+if __name__ != "minigan.kernels":  # e.g. `import kernels` from the repository root
+    # Numba's on-disk cache records the module name, so one folder must have one name.
+    raise ImportError(f"import this package as minigan.kernels (pip install -e .), not as {__name__!r}")
+
+from .dispatch import (  # noqa: E402
     DEFAULTS,
     IMPLEMENTATIONS,
     IMPLS,

@@ -35,48 +35,51 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .matmul import FAST, gemm_tile
+from .matmul import FAST, gemm_nt_tile, gemm_tile
 
 # -- im2col / col2im for one image ----------------------------------------------------------------------
 
 
 @njit(**FAST)
-def im2col_image(x, n, kh, kw, sh, sw, ph, pw, ho, wo, cols):
-    """Fill ``cols`` (P, C*kh*kw) with image n's patches: cols[i*Wo + j, (c*kh + a)*kw + b] =
-    x[n, c, i*sh - ph + a, j*sw - pw + b], 0 where that falls in the padding."""
-    c_in, h, wd = x.shape[1], x.shape[2], x.shape[3]
+def pad_image(x, n, ph, pw, xpad):
+    """Copy image x[n] (C, H, W) into the interior of ``xpad`` (C, H + 2 ph, W + 2 pw), whose border the
+    caller keeps at zero: afterwards every patch is in bounds and im2col needs no tests."""
+    h, wd = x.shape[2], x.shape[3]
+    for c in range(x.shape[1]):
+        for i in range(h):
+            xpad[c, ph + i, pw : pw + wd] = x[n, c, i]
+
+
+@njit(**FAST)
+def im2col_image(xpad, kh, kw, sh, sw, ho, wo, cols):
+    """Fill ``cols`` (P, C*kh*kw) from a padded image: cols[i*Wo + j, (c*kh + a)*kw + b] =
+    xpad[c, i*sh + a, j*sw + b]. Each (c, a) contributes one run of kw neighbouring pixels."""
     for i in range(ho):
         for j in range(wo):
             row = cols[i * wo + j]
             col = 0
-            for c in range(c_in):
+            for c in range(xpad.shape[0]):
                 for a in range(kh):
-                    ih = i * sh - ph + a
-                    inside = 0 <= ih < h
+                    src = xpad[c, i * sh + a, j * sw : j * sw + kw]
                     for b in range(kw):
-                        iw = j * sw - pw + b
-                        row[col] = x[n, c, ih, iw] if inside and 0 <= iw < wd else 0
-                        col += 1
+                        row[col + b] = src[b]
+                    col += kw
 
 
 @njit(**FAST)
-def col2im_image(gcols, n, kh, kw, sh, sw, ph, pw, ho, wo, gx):
-    """The adjoint of ``im2col_image``: add every patch row of ``gcols`` (P, C*kh*kw) back onto the pixels
-    of gx[n] it came from (patches overlap when stride < kernel, so contributions add up)."""
-    c_in, h, wd = gx.shape[1], gx.shape[2], gx.shape[3]
+def col2im_image(gcols, kh, kw, sh, sw, ho, wo, gxpad):
+    """The adjoint of ``im2col_image``: add every patch row of ``gcols`` (P, C*kh*kw) onto the pixels of
+    the padded gradient ``gxpad`` it came from (patches overlap when stride < kernel: contributions add)."""
     for i in range(ho):
         for j in range(wo):
             row = gcols[i * wo + j]
             col = 0
-            for c in range(c_in):
+            for c in range(gxpad.shape[0]):
                 for a in range(kh):
-                    ih = i * sh - ph + a
-                    inside = 0 <= ih < h
+                    dst = gxpad[c, i * sh + a, j * sw : j * sw + kw]
                     for b in range(kw):
-                        iw = j * sw - pw + b
-                        if inside and 0 <= iw < wd:
-                            gx[n, c, ih, iw] += row[col]
-                        col += 1
+                        dst[b] += row[col + b]
+                    col += kw
 
 
 def _threads(n_img):
@@ -89,29 +92,26 @@ def _threads(n_img):
 
 @njit(parallel=True, **FAST)
 def _conv2d_gemm(x, w, sh, sw, ph, pw, nt):
-    """Forward pass, im2col + register-tiled GEMM per image. x (N, C, H, W), w (O, C, kh, kw) -> y.
+    """Forward pass, im2col + dot-product register tile per image. x (N, C, H, W), w (O, C, kh, kw) -> y.
 
-    Memory plan: per thread, one (P, CK) patch buffer and one (P, O) output tile, reused image after image
-    (L2-resident); w^T (CK, O) is shared read-only by all threads. Work: 2 N O CK P flops.
+    y[n] (O, P) = w (O, CK) . cols (P, CK)^T: ``gemm_nt_tile`` takes 4 filters x 4 patches at a time, each
+    a dot product of length CK. Memory plan: per thread, a padded image and a (P, CK) patch buffer,
+    reused image after image (L2-resident); w is shared read-only. Work: 2 N O CK P flops.
     """
     n_img, c_in, h, wd = x.shape
     o, _, kh, kw = w.shape
     ho = (h + 2 * ph - kh) // sh + 1
     wo = (wd + 2 * pw - kw) // sw + 1
     p, ck = ho * wo, c_in * kh * kw
-    wt = np.ascontiguousarray(w.reshape(o, ck).T)  # (CK, O): the packed B operand
-    y = np.empty((n_img, o, ho, wo), dtype=x.dtype)
+    w2 = w.reshape(o, ck)
+    y = np.zeros((n_img, o, ho, wo), dtype=x.dtype)
     for t in prange(nt):
+        xpad = np.zeros((c_in, h + 2 * ph, wd + 2 * pw), dtype=x.dtype)
         cols = np.empty((p, ck), dtype=x.dtype)
-        yt = np.empty((p, o), dtype=x.dtype)
         for n in range(t * n_img // nt, (t + 1) * n_img // nt):
-            im2col_image(x, n, kh, kw, sh, sw, ph, pw, ho, wo, cols)
-            yt[:] = 0
-            gemm_tile(cols, 0, 0, wt, yt, 0, 0, p, ck, o)
-            yn = y[n].reshape(o, p)
-            for q in range(o):
-                for r in range(p):
-                    yn[q, r] = yt[r, q]
+            pad_image(x, n, ph, pw, xpad)
+            im2col_image(xpad, kh, kw, sh, sw, ho, wo, cols)
+            gemm_nt_tile(w2, 0, 0, cols, 0, 0, y[n].reshape(o, p), 0, 0, o, p, ck)
     return y
 
 
@@ -125,20 +125,27 @@ def _conv2d_backward_input_gemm(gy, w, h, wd, sh, sw, ph, pw, nt):
     """Input gradient (= conv_transpose2d forward), GEMM + col2im per image. gy (N, O, Ho, Wo),
     w (O, C, kh, kw) -> gx (N, C, H, W).
 
-    Memory plan: per thread, a (P, CK) patch-gradient buffer, filled by gy_n^T (P, O) @ w (O, CK) (gy_n^T is
-    read in place as a strided view), then scattered into gx[n]; a thread owns whole images of gx.
+    gcols (P, CK) = gy_n^T (P, O) . w^T (CK, O)^T with ``gemm_nt_tile`` (dot products of length O), then
+    col2im adds the patch gradients into a padded image whose interior is gx[n]. Memory plan: per thread,
+    gy_n^T, gcols and the padded gradient (all L2-sized); w^T is made once and shared; a thread owns
+    whole images of gx, so the scatter never races.
     """
     n_img, o, ho, wo = gy.shape
     _, c_in, kh, kw = w.shape
     p, ck = ho * wo, c_in * kh * kw
-    w2 = w.reshape(o, ck)
-    gx = np.zeros((n_img, c_in, h, wd), dtype=gy.dtype)
+    wt = np.ascontiguousarray(w.reshape(o, ck).T)  # (CK, O)
+    gx = np.empty((n_img, c_in, h, wd), dtype=gy.dtype)
     for t in prange(nt):
+        gyt = np.empty((p, o), dtype=gy.dtype)
         gcols = np.empty((p, ck), dtype=gy.dtype)
+        gxpad = np.empty((c_in, h + 2 * ph, wd + 2 * pw), dtype=gy.dtype)
         for n in range(t * n_img // nt, (t + 1) * n_img // nt):
+            gyt[:] = gy[n].reshape(o, p).T
             gcols[:] = 0
-            gemm_tile(gy[n].reshape(o, p).T, 0, 0, w2, gcols, 0, 0, p, o, ck)
-            col2im_image(gcols, n, kh, kw, sh, sw, ph, pw, ho, wo, gx)
+            gemm_nt_tile(gyt, 0, 0, wt, 0, 0, gcols, 0, 0, p, ck, o)
+            gxpad[:] = 0
+            col2im_image(gcols, kh, kw, sh, sw, ho, wo, gxpad)
+            gx[n] = gxpad[:, ph : ph + h, pw : pw + wd]
     return gx
 
 
@@ -151,18 +158,22 @@ def conv2d_backward_input_gemm(gy, w, h, wd, sh, sw, ph, pw):
 def _conv2d_backward_weight_gemm(x, gy, kh, kw, sh, sw, ph, pw, nt):
     """Weight gradient, im2col + GEMM per image. x (N, C, H, W), gy (N, O, Ho, Wo) -> gw (O, C, kh, kw).
 
-    Memory plan: per thread, a (P, CK) patch buffer and a private (O, CK) partial sum of gy_n (O, P) @ cols;
-    the partial sums are added at the end (a reduction over images without atomics).
+    gw (O, CK) += gy_n (O, P) @ cols (P, CK): the inner dimension P is short (49 for a 7 x 7 output), so
+    this uses the axpy-style ``gemm_tile`` (long unit-stride rows of length CK) rather than dot products.
+    Memory plan: per thread, a padded image, a (P, CK) patch buffer and a private (O, CK) partial sum; the
+    partial sums are added at the end (a reduction over images without atomics).
     """
-    n_img, c_in = x.shape[0], x.shape[1]
+    n_img, c_in, h, wd = x.shape
     _, o, ho, wo = gy.shape
     p, ck = ho * wo, c_in * kh * kw
     partial = np.zeros((nt, o, ck), dtype=x.dtype)
     for t in prange(nt):
+        xpad = np.zeros((c_in, h + 2 * ph, wd + 2 * pw), dtype=x.dtype)
         cols = np.empty((p, ck), dtype=x.dtype)
         gw_t = partial[t]
         for n in range(t * n_img // nt, (t + 1) * n_img // nt):
-            im2col_image(x, n, kh, kw, sh, sw, ph, pw, ho, wo, cols)
+            pad_image(x, n, ph, pw, xpad)
+            im2col_image(xpad, kh, kw, sh, sw, ho, wo, cols)
             gemm_tile(gy[n].reshape(o, p), 0, 0, cols, gw_t, 0, 0, o, p, ck)
     gw = partial[0].copy()
     for t in range(1, nt):
@@ -263,7 +274,9 @@ def im2col(x, kh, kw, sh, sw, ph, pw):
     p = ho * wo
     cols = np.empty((n_img * p, c_in * kh * kw), dtype=x.dtype)
     for n in prange(n_img):
-        im2col_image(x, n, kh, kw, sh, sw, ph, pw, ho, wo, cols[n * p : (n + 1) * p])
+        xpad = np.zeros((c_in, h + 2 * ph, wd + 2 * pw), dtype=x.dtype)
+        pad_image(x, n, ph, pw, xpad)
+        im2col_image(xpad, kh, kw, sh, sw, ho, wo, cols[n * p : (n + 1) * p])
     return cols
 
 
@@ -273,9 +286,11 @@ def col2im(gcols, n_img, c_in, h, wd, kh, kw, sh, sw, ph, pw):
     ho = (h + 2 * ph - kh) // sh + 1
     wo = (wd + 2 * pw - kw) // sw + 1
     p = ho * wo
-    gx = np.zeros((n_img, c_in, h, wd), dtype=gcols.dtype)
+    gx = np.empty((n_img, c_in, h, wd), dtype=gcols.dtype)
     for n in prange(n_img):
-        col2im_image(gcols[n * p : (n + 1) * p], n, kh, kw, sh, sw, ph, pw, ho, wo, gx)
+        gxpad = np.zeros((c_in, h + 2 * ph, wd + 2 * pw), dtype=gcols.dtype)
+        col2im_image(gcols[n * p : (n + 1) * p], kh, kw, sh, sw, ho, wo, gxpad)
+        gx[n] = gxpad[:, ph : ph + h, pw : pw + wd]
     return gx
 
 
