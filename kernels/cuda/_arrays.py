@@ -80,6 +80,26 @@ def check_float_pair(name, a, b):
     return da
 
 
+def promote(name, *arrays):
+    """The arrays in their common float dtype (float32 or float64), as NumPy's type promotion picks it;
+    a TypeError naming ``name`` and the dtypes when that is not float32/float64 (ints, float16)."""
+    kinds = {kind(a) for a in arrays}
+    if len(kinds) > 1:
+        raise TypeError(f"{name}: the arrays must live on one device, got {sorted(kinds)} arrays")
+    dtype = np.result_type(*(np.dtype(a.dtype) for a in arrays))
+    if dtype not in FLOAT_DTYPES:
+        got = ", ".join(str(np.dtype(a.dtype)) for a in arrays)
+        raise TypeError(f"{name}: the CUDA kernels compute in float32 or float64, got {got}")
+    out = []
+    for a in arrays:
+        if np.dtype(a.dtype) != dtype:
+            if kind(a) == "numba":
+                raise TypeError(f"{name}: numba device arrays must already share one dtype")
+            a = a.astype(dtype)
+        out.append(a)
+    return out
+
+
 def cdiv(n: int, d: int) -> int:
     """ceil(n / d) for positive integers: how many tiles of size d cover n."""
     return -(-n // d)

@@ -41,7 +41,7 @@ from functools import cache
 import numpy as np
 from numba import cuda
 
-from ._arrays import cdiv, check_float_pair, contiguous, empty, zeros
+from ._arrays import cdiv, contiguous, empty, promote, zeros
 from .matmul import Tiles
 
 FORWARD, GRAD_INPUT, GRAD_WEIGHT = 0, 1, 2
@@ -255,7 +255,7 @@ def _run(pass_, p, q, out_shape, g, tiles, splits):
 
 def conv2d(x, w, stride=1, padding=0, *, tiles=CONV_TILES, splits=None):
     """Forward convolution ``y (N, O, OH, OW)`` of ``x (N, C, H, W)`` with ``w (O, C, KH, KW)`` (no bias)."""
-    check_float_pair("conv2d", x, w)
+    x, w = promote("conv2d", x, w)
     g = _geometry("conv2d", x.shape, w.shape, stride, padding)
     n, _, _, _, o, _, _, oh, ow = g[:9]
     return _run(FORWARD, contiguous(w), contiguous(x), (n, o, oh, ow), g, tiles, splits)
@@ -263,7 +263,7 @@ def conv2d(x, w, stride=1, padding=0, *, tiles=CONV_TILES, splits=None):
 
 def conv2d_backward_input(gy, w, x_shape, stride=1, padding=0, *, tiles=CONV_TILES, splits=None):
     """``gx (N, C, H, W)``, the gradient of ``conv2d`` w.r.t. its input, = ``conv_transpose2d(gy, w)``."""
-    check_float_pair("conv2d_backward_input", gy, w)
+    gy, w = promote("conv2d_backward_input", gy, w)
     g = _geometry("conv2d_backward_input", tuple(x_shape), w.shape, stride, padding)
     _check_gy("conv2d_backward_input", gy, g)
     return _run(GRAD_INPUT, contiguous(w), contiguous(gy), tuple(g[:4]), g, tiles, splits)
@@ -271,7 +271,7 @@ def conv2d_backward_input(gy, w, x_shape, stride=1, padding=0, *, tiles=CONV_TIL
 
 def conv2d_backward_weight(x, gy, w_shape, stride=1, padding=0, *, tiles=CONV_TILES, splits=None):
     """``gw (O, C, KH, KW)``, the gradient of ``conv2d`` w.r.t. its weight (split-K with atomics)."""
-    check_float_pair("conv2d_backward_weight", x, gy)
+    x, gy = promote("conv2d_backward_weight", x, gy)
     g = _geometry("conv2d_backward_weight", x.shape, tuple(w_shape), stride, padding)
     _check_gy("conv2d_backward_weight", gy, g)
     return _run(GRAD_WEIGHT, contiguous(gy), contiguous(x), tuple(int(s) for s in w_shape), g, tiles, splits)

@@ -32,7 +32,7 @@ from functools import cache
 import numpy as np
 from numba import cuda
 
-from ._arrays import cdiv, check_float_pair, contiguous, empty, kind
+from ._arrays import FLOAT_DTYPES, cdiv, check_float_pair, contiguous, empty, kind, promote
 
 
 @dataclass(frozen=True)
@@ -382,13 +382,18 @@ LADDER = {
 def matmul(a, b, *, tiles=Tiles()):
     """``a @ b`` with NumPy ``matmul`` semantics on ``matmul_blocked`` (``minigan.kernels`` dispatches here).
 
-    1-D operands are promoted to a row (a) or a column (b) and the added axis removed from the result;
+    Mixed float32/float64 operands compute in float64 (NumPy's promotion); other dtypes go to the array
+    library's own matmul. 1-D operands are promoted to a row (a) or a column (b) and the added axis removed
+    from the result;
     leading batch dimensions broadcast against each other and are flattened onto grid axis z (operands
     whose batch was broadcast are copied to their full batch first).
     """
     sa, sb = tuple(a.shape), tuple(b.shape)
     if not sa or not sb:
         raise ValueError(f"matmul: operands must have at least one dimension, got shapes {sa} and {sb}")
+    if np.result_type(np.dtype(a.dtype), np.dtype(b.dtype)) not in FLOAT_DTYPES:
+        return _array_module(a).matmul(a, b)  # integers, float16: not what these kernels are for
+    a, b = promote("matmul", a, b)
     a2 = a.reshape((1,) + sa) if len(sa) == 1 else a
     b2 = b.reshape(sb + (1,)) if len(sb) == 1 else b
     batch_a, batch_b = tuple(a2.shape[:-2]), tuple(b2.shape[:-2])

@@ -51,7 +51,7 @@ def _check_all_passes(x, w, gy, stride, padding, tiles, rtol=1e-5, splits=None):
     y = conv.conv2d(x, w, stride, padding, tiles=tiles, splits=splits)
     ref = reference.conv2d_forward(x64, w64, stride, padding)
     _assert_bounded(y, ref, reference.conv2d_forward(ax, aw, stride, padding), rtol)
-    assert y.dtype == x.dtype
+    assert y.dtype == np.result_type(x, w)
 
     gx = conv.conv2d_backward_input(gy, w, x.shape, stride, padding, tiles=tiles, splits=splits)
     ref = reference.conv2d_backward_input(gy64, w64, x.shape, stride, padding)
@@ -103,6 +103,11 @@ def test_random_geometries(n, c, o, h, w, kh, kw, stride, padding, tiles):
     _check_all_passes(x, wt, gy, s, p, tiles)
 
 
+def test_mixed_float_dtypes_compute_in_float64():
+    x, w, gy, s, p = _problem(CASES["1x1 kernel"], seed=4)
+    _check_all_passes(x, w.astype(np.float64), gy.astype(np.float64), s, p, SMALL, rtol=1e-13)
+
+
 def test_choose_splits_fills_the_gpu_only_when_k_is_long():
     t = conv.CONV_TILES
     assert conv.choose_splits(64, 576, 50, t) == 1  # K too short to be worth splitting
@@ -114,7 +119,7 @@ def test_choose_splits_fills_the_gpu_only_when_k_is_long():
     "call, error, match",
     [
         (lambda x, w: conv.conv2d(x, w[:, :2]), ValueError, "channels"),
-        (lambda x, w: conv.conv2d(x, w.astype(np.float64)), TypeError, "float32 or two float64"),
+        (lambda x, w: conv.conv2d(x.astype(np.int32), w.astype(np.int32)), TypeError, "int32, int32"),
         (lambda x, w: conv.conv2d(x[0], w), ValueError, "expected x"),
         (lambda x, w: conv.conv2d(x, w, stride=0), ValueError, "stride must be"),
         (lambda x, w: conv.conv2d(x, w, padding=(1, 2, 3)), ValueError, "padding must be"),

@@ -180,3 +180,13 @@ def test_registered_with_dispatch_for_cuda():
     for impl, fns in (("kernels", (mm.matmul, conv.conv2d)), ("vendor", (vendor.matmul, vendor.conv2d))):
         assert dispatch.implementation("matmul", "cuda", impl) is fns[0]
         assert dispatch.implementation("conv2d", "cuda", impl) is fns[1]
+
+
+def test_matmul_promotes_like_numpy():
+    rng = np.random.default_rng(6)
+    a, b = _random((5, 4), rng), _random((4, 3), rng, np.float64)
+    c = mm.matmul(a, b, tiles=SMALL)
+    assert c.dtype == np.float64
+    np.testing.assert_allclose(c, a.astype(np.float64) @ b, rtol=1e-13)
+    ai, bi = np.arange(6).reshape(2, 3), np.arange(3)
+    np.testing.assert_array_equal(mm.matmul(ai, bi), ai @ bi)  # integers: the array library's matmul
