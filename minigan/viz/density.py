@@ -18,6 +18,7 @@ def plot_density_1d(
     fake,
     p_data=None,
     d_fn=None,
+    p_g=None,
     x_range: tuple[float, float] | None = None,
     bins: int = 60,
     n_grid: int = 400,
@@ -30,8 +31,11 @@ def plot_density_1d(
     fake:    generator samples, (n,) or (n, 1).
     p_data:  callable x (m,) -> density (m,) (e.g. ``Gaussian1D().density``); draws p_data and D*.
     d_fn:    callable x (m, 1) -> D(x) (m,) in [0, 1] (e.g. ``viz.discriminator_fn(D)``); draws D.
+    p_g:     optional exact generator density (callable), used instead of the KDE for the p_g line and D*.
     x_range: the x interval; by default it spans the samples (and p_data's bulk) with a margin.
-    Lines get labels "p_data", "p_g (KDE)", "D(x)", "D*(x)"; densities use the left axis, D the right.
+    Lines get labels "p_data", "p_g (KDE)" (or "p_g" when exact), "D(x)", "D*(x)"; densities use the left
+    axis, D the right. D* is left out (NaN) where p_data + p_g < 1e-3 of its maximum: no sample lands there,
+    so any D is optimal and the ratio of two tiny estimates is noise.
     """
     s = to_numpy(fake).astype(np.float64).reshape(-1)
     if x_range is None:
@@ -48,8 +52,12 @@ def plot_density_1d(
     else:
         fig = ax.figure
     ax.hist(s, bins=bins, range=x_range, density=True, color="tab:green", alpha=0.3, label="G(z) histogram")
-    p_g = gaussian_kde(s, x)
-    ax.plot(x, p_g, color="tab:green", label="p_g (KDE)")
+    if p_g is None:
+        pg = gaussian_kde(s, x)
+        ax.plot(x, pg, color="tab:green", label="p_g (KDE)")
+    else:
+        pg = np.asarray(p_g(x), dtype=np.float64).reshape(-1)
+        ax.plot(x, pg, color="tab:green", label="p_g")
     if p_data is not None:
         pd = np.asarray(p_data(x), dtype=np.float64).reshape(-1)
         ax.plot(x, pd, color="black", ls="--", label="p_data")
@@ -61,7 +69,9 @@ def plot_density_1d(
     if d_fn is not None:
         ax2.plot(x, np.asarray(d_fn(x[:, None])).reshape(-1), color="tab:blue", label="D(x)")
     if p_data is not None:
-        ax2.plot(x, optimal_discriminator(pd, p_g), color="tab:blue", ls=":", label="D*(x)")
+        mass = pd + pg
+        d_star = np.where(mass >= 1e-3 * mass.max(), optimal_discriminator(pd, pg), np.nan)
+        ax2.plot(x, d_star, color="tab:red", ls=":", lw=2, label="D*(x)")
     ax2.axhline(0.5, color="grey", lw=0.5)
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     ax.legend(handles=handles, loc="upper left", fontsize="small")

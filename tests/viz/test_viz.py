@@ -55,10 +55,25 @@ def test_density_1d_draws_pg_pdata_d_and_dstar(tmp_path):
     x, pg = next(line.get_data() for line in ax.get_lines() if line.get_label() == "p_g (KDE)")
     pd = next(line.get_ydata() for line in ax.get_lines() if line.get_label() == "p_data")
     dstar = next(line.get_ydata() for line in ax2.get_lines() if line.get_label() == "D*(x)")
-    np.testing.assert_allclose(dstar, pd / (pd + pg))
+    shown = ~np.isnan(dstar)
+    np.testing.assert_allclose(dstar[shown], (pd / (pd + pg))[shown])
+    assert shown.mean() > 0.5 and np.all((pd + pg)[~shown] < 1e-3 * (pd + pg).max())
     assert len(ax.patches) == 60  # histogram bars
     lo, hi = ax.get_xlim()
     assert lo < 0.0 and hi > 5.5  # the default range spans the samples and p_data
+
+
+def test_density_1d_with_exact_pg():
+    ds = get_dataset("gaussian1d")
+    fig = plot_density_1d(
+        np.zeros(10), p_data=ds.density, p_g=lambda x: 0.5 * (np.abs(x - 3) < 1), x_range=(0, 6)
+    )
+    ax, ax2 = fig.axes
+    x, pg = next(ln.get_data() for ln in ax.get_lines() if ln.get_label() == "p_g")
+    np.testing.assert_array_equal(pg, 0.5 * (np.abs(x - 3) < 1))
+    dstar = next(ln.get_ydata() for ln in ax2.get_lines() if ln.get_label() == "D*(x)")
+    inside = np.abs(x - 3) < 1
+    np.testing.assert_allclose(dstar[inside], ds.density(x[inside]) / (ds.density(x[inside]) + 0.5))
 
 
 def test_density_1d_without_data_or_d():
