@@ -40,6 +40,7 @@ from functools import cache
 
 import numpy as np
 from numba import cuda
+from numba import uint64 as u64
 
 from ._arrays import cdiv, contiguous, empty, promote, zeros
 from .matmul import Tiles
@@ -107,15 +108,15 @@ def conv_gemm_kernel(pass_: int, tiles: Tiles, dtype, atomic: bool = False):
                     if pass_ == GRAD_WEIGHT:  # P = gy as (O, N OH OW): k -> (n, oh, ow)
                         n = gk // (oh_ * ow_)
                         r = gk % (oh_ * ow_)
-                        v = p[n, gi, r // ow_, r % ow_]
+                        v = p[u64(n), u64(gi), u64(r // ow_), u64(r % ow_)]
                     else:  # P = w as (O, C KH KW) (forward) or w^T as (C, O KH KW) (grad input)
                         a = gk // kk_
                         r = gk % kk_
                         if pass_ == FORWARD:
-                            v = p[gi, a, r // kw_, r % kw_]
+                            v = p[u64(gi), u64(a), u64(r // kw_), u64(r % kw_)]
                         else:
-                            v = p[a, gi, r // kw_, r % kw_]
-                p_sh[e // bk, e % bk] = v
+                            v = p[u64(a), u64(gi), u64(r // kw_), u64(r % kw_)]
+                p_sh[u64(e // bk), u64(e % bk)] = v
             # ---- Q tile (bk x bn): reduction index k, columns j of the output matrix
             for e in range(tid, bk * bn, nthreads):
                 gk = k0 + e // bn
@@ -130,7 +131,7 @@ def conv_gemm_kernel(pass_: int, tiles: Tiles, dtype, atomic: bool = False):
                         ih = (s // ow_) * sh - ph + r // kw_
                         iw = (s % ow_) * sw - pw + r % kw_
                         if 0 <= ih < h and 0 <= iw < w:
-                            v = q[n, c, ih, iw]
+                            v = q[u64(n), u64(c), u64(ih), u64(iw)]
                     elif pass_ == GRAD_INPUT:  # Q = gy on the stride grid: k -> (o, kh, kw), j -> (n, ih, iw)
                         o = gk // kk_
                         r = gk % kk_
@@ -142,7 +143,7 @@ def conv_gemm_kernel(pass_: int, tiles: Tiles, dtype, atomic: bool = False):
                             oh = th // sh
                             ow = tw // sw
                             if oh < oh_ and ow < ow_:
-                                v = q[n, o, oh, ow]
+                                v = q[u64(n), u64(o), u64(oh), u64(ow)]
                     else:  # Q = im2col(x)^T: k -> (n, oh, ow), j -> (c, kh, kw)
                         n = gk // (oh_ * ow_)
                         s = gk % (oh_ * ow_)
@@ -151,14 +152,15 @@ def conv_gemm_kernel(pass_: int, tiles: Tiles, dtype, atomic: bool = False):
                         ih = (s // ow_) * sh - ph + r // kw_
                         iw = (s % ow_) * sw - pw + r % kw_
                         if 0 <= ih < h and 0 <= iw < w:
-                            v = q[n, c, ih, iw]
-                q_sh[e // bn, e % bn] = v
+                            v = q[u64(n), u64(c), u64(ih), u64(iw)]
+                q_sh[u64(e // bn), u64(e % bn)] = v
             cuda.syncthreads()
             for kk in range(bk):
+                uk = u64(kk)
                 for i in range(tm):
-                    p_frag[i] = p_sh[ty + i * rt, kk]
+                    p_frag[i] = p_sh[u64(ty + i * rt), uk]
                 for j in range(tn):
-                    q_frag[j] = q_sh[kk, tx + j * ct]
+                    q_frag[j] = q_sh[uk, u64(tx + j * ct)]
                 for i in range(tm):
                     for j in range(tn):
                         acc[i, j] += p_frag[i] * q_frag[j]

@@ -18,6 +18,13 @@ The rungs follow siboehm/SGEMM_CUDA (kernels 1-7, 11):
 4. ``prefetch`` ``blocked`` plus double buffering: tile t+1 is loaded from global into registers while
                 tile t is multiplied, with two shared buffers and one barrier per k-step.
 
+A numba detail that matters as much as a rung: ``x[i]`` with a signed integer ``i`` must support Python's
+``x[-1]``, so numba adds a compare-and-select per index, and the compiler can then no longer fold the
+constant part of an address (``j * ct`` below) into the load instruction. In the hot loops the kernels
+therefore index with ``u64(i)`` (numba's ``uint64`` cast, free at run time) wherever ``i >= 0`` is known;
+the inner loop of ``blocked`` shrinks from ~60 integer instructions per 64 FMAs to ~6 (tests/ptx checks
+this). Only cast at the index: numba types ``uint64 + int64`` as float64.
+
 Host wrappers ``matmul_<name>(a, b)`` take 2-D or batched 3-D CuPy arrays (or NumPy / numba device
 arrays, e.g. under the simulator), float32 or float64, any sizes (edges are bounds-checked, so M, N, K
 need not be multiples of the tiles), and return C of the same kind. Kernels are built per (tile sizes,
@@ -31,6 +38,7 @@ from functools import cache
 
 import numpy as np
 from numba import cuda
+from numba import uint64 as u64
 
 from ._arrays import FLOAT_DTYPES, cdiv, check_float_pair, contiguous, empty, kind, promote
 
@@ -118,17 +126,19 @@ def tiled_kernel(tile, dtype):
         za = z % a.shape[0]
         zb = z % b.shape[0]
         m, n, k_total = c.shape[1], c.shape[2], a.shape[2]
+        uty, utx = u64(ty), u64(tx)  # index-only copies (see the module docstring on u64)
         a_sh = cuda.shared.array((tile, tile), dtype)
         b_sh = cuda.shared.array((tile, tile), dtype)
         acc = zero
         for k0 in range(0, k_total, tile):
             ka = k0 + tx
             kb = k0 + ty
-            a_sh[ty, tx] = a[za, row, ka] if row < m and ka < k_total else zero
-            b_sh[ty, tx] = b[zb, kb, col] if kb < k_total and col < n else zero
+            a_sh[uty, utx] = a[za, row, ka] if row < m and ka < k_total else zero
+            b_sh[uty, utx] = b[zb, kb, col] if kb < k_total and col < n else zero
             cuda.syncthreads()
             for kk in range(tile):
-                acc += a_sh[ty, kk] * b_sh[kk, tx]
+                uk = u64(kk)
+                acc += a_sh[uty, uk] * b_sh[uk, utx]
             cuda.syncthreads()
         if row < m and col < n:
             c[z, row, col] = acc
@@ -179,6 +189,7 @@ def blocked_kernel(tiles: Tiles, dtype):
         z = cuda.blockIdx.z
         za = z % a.shape[0]
         zb = z % b.shape[0]
+        uza, uzb = u64(za), u64(zb)
         m, n, k_total = c.shape[1], c.shape[2], a.shape[2]
 
         a_sh = cuda.shared.array((bm, bk), dtype)
@@ -194,17 +205,20 @@ def blocked_kernel(tiles: Tiles, dtype):
             for e in range(tid, bm * bk, nthreads):
                 gi = row0 + e // bk
                 gk = k0 + e % bk
-                a_sh[e // bk, e % bk] = a[za, gi, gk] if gi < m and gk < k_total else zero
+                v = a[uza, u64(gi), u64(gk)] if gi < m and gk < k_total else zero
+                a_sh[u64(e // bk), u64(e % bk)] = v
             for e in range(tid, bk * bn, nthreads):
                 gk = k0 + e // bn
                 gj = col0 + e % bn
-                b_sh[e // bn, e % bn] = b[zb, gk, gj] if gk < k_total and gj < n else zero
+                v = b[uzb, u64(gk), u64(gj)] if gk < k_total and gj < n else zero
+                b_sh[u64(e // bn), u64(e % bn)] = v
             cuda.syncthreads()
             for kk in range(bk):
+                uk = u64(kk)
                 for i in range(tm):
-                    a_frag[i] = a_sh[ty + i * rt, kk]
+                    a_frag[i] = a_sh[u64(ty + i * rt), uk]
                 for j in range(tn):
-                    b_frag[j] = b_sh[kk, tx + j * ct]
+                    b_frag[j] = b_sh[uk, u64(tx + j * ct)]
                 for i in range(tm):
                     for j in range(tn):
                         acc[i, j] += a_frag[i] * b_frag[j]
@@ -253,6 +267,7 @@ def prefetch_kernel(tiles: Tiles, dtype):
         z = cuda.blockIdx.z
         za = z % a.shape[0]
         zb = z % b.shape[0]
+        uza, uzb = u64(za), u64(zb)
         m, n, k_total = c.shape[1], c.shape[2], a.shape[2]
 
         a_sh = cuda.shared.array((2, bm, bk), dtype)
@@ -275,18 +290,20 @@ def prefetch_kernel(tiles: Tiles, dtype):
                     e = tid + r * nthreads
                     gi = row0 + e // bk
                     gk = k0 + e % bk
-                    a_reg[r] = a[za, gi, gk] if gi < m and gk < k_total else zero
+                    a_reg[r] = a[uza, u64(gi), u64(gk)] if gi < m and gk < k_total else zero
                 for r in range(lb):
                     e = tid + r * nthreads
                     gk = k0 + e // bn
                     gj = col0 + e % bn
-                    b_reg[r] = b[zb, gk, gj] if gk < k_total and gj < n else zero
+                    b_reg[r] = b[uzb, u64(gk), u64(gj)] if gk < k_total and gj < n else zero
             if step >= 0:
+                ub = u64(buf)
                 for kk in range(bk):
+                    uk = u64(kk)
                     for i in range(tm):
-                        a_frag[i] = a_sh[buf, ty + i * rt, kk]
+                        a_frag[i] = a_sh[ub, u64(ty + i * rt), uk]
                     for j in range(tn):
-                        b_frag[j] = b_sh[buf, kk, tx + j * ct]
+                        b_frag[j] = b_sh[ub, uk, u64(tx + j * ct)]
                     for i in range(tm):
                         for j in range(tn):
                             acc[i, j] += a_frag[i] * b_frag[j]
@@ -294,10 +311,10 @@ def prefetch_kernel(tiles: Tiles, dtype):
                 nxt = 1 - buf
                 for r in range(la):
                     e = tid + r * nthreads
-                    a_sh[nxt, e // bk, e % bk] = a_reg[r]
+                    a_sh[u64(nxt), u64(e // bk), u64(e % bk)] = a_reg[r]
                 for r in range(lb):
                     e = tid + r * nthreads
-                    b_sh[nxt, e // bn, e % bn] = b_reg[r]
+                    b_sh[u64(nxt), u64(e // bn), u64(e % bn)] = b_reg[r]
             cuda.syncthreads()
 
         for i in range(tm):
