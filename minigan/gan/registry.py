@@ -1,0 +1,173 @@
+"""Datasets the trainer and the ``minigan`` command line know by name. Chapter 07 (training runs).
+
+A ``DatasetSpec`` bundles everything a run needs that depends on the data:
+
+    make_data(config)     -> a sampler with ``sample(n, generator) -> float32 ndarray (n, ...)``: (n, 2) for
+                             2-D toy data, (n, 1) for 1-D, (n, C, H, W) in [-1, 1] for images. It holds no
+                             random state; the caller passes (and checkpoints) the generator.
+    make_models(config)   -> (G, D): G maps (n, z_dim) noise to samples, D maps samples to (n, 1) logits
+    defaults              the hyper-parameters a run starts from (steps, batch_size, lr, z_dim, ...)
+    evaluate(data, x)     -> dict of figures for generated samples x, with a one-line "summary"
+    plot_samples(x, data, path, title)   writes a picture of generated samples x to ``path``
+    blas_threads          at most this many BLAS threads while training (None: BLAS's own choice); for
+                          the toy MLPs' small matrices one thread is fastest, and far faster on a busy CPU
+
+Adding a dataset (MNIST, chapter 08) is one ``register(DatasetSpec(...))`` call in its own module plus
+its name in ``_PLUGINS`` below, so that it is imported on first use; the trainer and the CLI need no
+change.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import models
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    kind: str  # "toy" (1-D / 2-D points) or "image"
+    description: str
+    make_data: Callable[[dict], Any]
+    make_models: Callable[[dict], tuple]
+    defaults: dict = field(default_factory=dict)
+    evaluate: Callable[[Any, np.ndarray], dict] | None = None
+    plot_samples: Callable[..., None] | None = None
+    blas_threads: int | None = None  # cap on BLAS threads while training (small matrices: 1 is fastest)
+
+
+_REGISTRY: dict[str, DatasetSpec] = {}
+# name -> module that registers it when imported (kept lazy: heavy datasets load only when asked for)
+_PLUGINS: dict[str, str] = {}
+
+
+def register(spec: DatasetSpec) -> DatasetSpec:
+    """Make ``spec`` available under ``spec.name`` (replacing any earlier one of that name)."""
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def names() -> list[str]:
+    """Every dataset name that ``get`` accepts."""
+    return sorted(set(_REGISTRY) | set(_PLUGINS))
+
+
+def get(name: str) -> DatasetSpec:
+    """The spec registered as ``name``; ValueError listing the valid names otherwise."""
+    if name not in _REGISTRY and name in _PLUGINS:
+        importlib.import_module(_PLUGINS[name])
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(names())}") from None
+
+
+# -- the toy datasets (chapters 06-07) ------------------------------------------------------------------
+TOY_DEFAULTS = {
+    "steps": 3000,
+    "batch_size": 256,
+    "loss": "nonsaturating",
+    "penalty": None,
+    "gamma": None,
+    "k": 1,
+    "lr": 1e-3,
+    "betas": [0.5, 0.999],
+    "lr_decay_steps": 3000,
+    "z_dim": 2,
+    "hidden": 128,
+    "depth": 3,
+    "sample_every": 500,
+    "ckpt_every": 500,
+    "log_every": 10,
+}
+
+
+def _toy_models(config: dict):
+    data_dim = 1 if config["data"] == "gaussian1d" else 2
+    G = models.mlp_generator(config["z_dim"], data_dim, config["hidden"], config["depth"])
+    D = models.mlp_discriminator(data_dim, config["hidden"], config["depth"])
+    return G, D
+
+
+def _toy_data(config: dict):
+    from ..data.toy import get_dataset
+
+    return get_dataset(config["data"])
+
+
+def _hist_jsd(x, y, bins: int) -> float:
+    """Jensen-Shannon divergence (nats) between histograms of two sample sets on a common grid."""
+    from ..metrics.density import js_divergence
+
+    lo = np.minimum(x.min(0), y.min(0))
+    hi = np.maximum(x.max(0), y.max(0))
+    edges = [np.linspace(a, b, bins + 1) for a, b in zip(lo, hi)]
+    p = np.histogramdd(x, bins=edges)[0].ravel()
+    q = np.histogramdd(y, bins=edges)[0].ravel()
+    return js_divergence(p / p.sum(), q / q.sum(), 1.0)
+
+
+def _toy_evaluate(data, samples: np.ndarray) -> dict:
+    """Mode coverage (VEEGAN / PacGAN protocol) where the data has modes, and a histogram JSD against
+    as many data samples (drawn from a fixed seed) for every toy set."""
+    from ..metrics.modes import evaluate_modes
+
+    out = {}
+    finite = np.isfinite(samples).all()
+    if getattr(data, "modes", None) is not None:
+        cov = evaluate_modes(data, samples)
+        out.update(cov.as_dict())
+        out["summary"] = str(cov)
+    reference = data.sample(len(samples), np.random.default_rng(12345))
+    out["jsd_hist"] = _hist_jsd(samples, reference, 50 if data.dim == 1 else 40) if finite else float("nan")
+    jsd = f"histogram JSD {out['jsd_hist']:.3f} nats"
+    out["summary"] = f"{out['summary']}; {jsd}" if "summary" in out else jsd
+    return out
+
+
+def _toy_plot(samples, data, path, title=None, D=None, probability=True) -> None:
+    """2-D: samples over data, modes and D's contours; 1-D: density of the samples against p_data and D."""
+    import matplotlib.pyplot as plt
+
+    from .. import viz
+
+    d_fn = None
+    if D is not None:
+        device = next(iter(D.parameters())).device
+        d_fn = viz.discriminator_fn(lambda x: D(x.to(device)), logits=probability)
+    if data.dim == 1:
+        d_fn = d_fn if probability else None  # the 1-D figure's D axis is [0, 1]
+        fig = viz.plot_density_1d(samples, p_data=data.density, d_fn=d_fn, title=title, path=path)
+    else:
+        real = data.sample(1000, np.random.default_rng(54321))
+        fig = viz.plot_samples_2d(
+            samples, real=real, modes=data.modes, d_fn=d_fn, probability=probability, title=title, path=path
+        )
+    plt.close(fig)
+
+
+for _name, _desc in [
+    ("ring8", "8 Gaussians on the unit circle, std 0.01 (chapter 07)"),
+    ("grid25", "25 Gaussians on a 5x5 grid of spacing 2, std 0.05 (chapter 07)"),
+    ("gaussian1d", "N(4, 0.5^2) on the line (chapter 06)"),
+    ("swissroll", "a standardised 2-D swiss roll (chapter 07)"),
+]:
+    register(
+        DatasetSpec(
+            name=_name,
+            kind="toy",
+            description=_desc,
+            make_data=_toy_data,
+            make_models=_toy_models,
+            defaults=dict(TOY_DEFAULTS),
+            evaluate=_toy_evaluate,
+            plot_samples=_toy_plot,
+            blas_threads=1,
+        )
+    )
