@@ -137,12 +137,12 @@ def _load_cuda() -> None:
     if _cuda_loaded:
         return
     _cuda_loaded = True
-    from . import cuda  # noqa: PLC0415 - imports numba.cuda; only when a CuPy array arrives
-
     try:
+        from . import cuda  # noqa: PLC0415 - imports numba.cuda; only when a CuPy array arrives
         from .cuda import vendor  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - depends on the CUDA package's layout
-        vendor = None
+    except ImportError:  # pragma: no cover - CuPy without numba-cuda: keep CuPy's own matmul usable
+        IMPLEMENTATIONS.setdefault(("matmul", "cuda", "vendor"), lambda a, b: a @ b)
+        return
     for impl, module in (("kernels", cuda), ("vendor", vendor)):
         for op in OPS:
             fn = getattr(module, op, None)

@@ -12,10 +12,10 @@ Three array-level functions do all the arithmetic, one per pass; everything abov
     conv2d_backward_input_arrays(gy, w)        gx  = conv^T(gy, w)   (= conv_transpose2d)
     conv2d_backward_weight_arrays(x, gy)       gw  = corr(x, gy)
 
-Here they are the im2col + matmul reference in NumPy/CuPy (``xp``): a strided view picks out the
-(C, kh, kw) patch under every output position (no copy until the reshape), and one matmul does
-the sums, O(N * O * C * kh * kw * Ho * Wo) flops. ``minigan.kernels`` provides hand-written versions of the
-same three functions.
+They hand the arithmetic to ``minigan.kernels`` (hand-written Numba / CUDA kernels, NumPy references
+and BLAS baselines, chosen per device). The ``*_xp`` versions here are the im2col + matmul reference in
+NumPy/CuPy: a strided view picks out the (C, kh, kw) patch under every output position (no copy until
+the reshape), and one matmul does the sums, O(N * O * C * kh * kw * Ho * Wo) flops.
 
 y = conv(x, w) is bilinear, so its derivatives are again convolutions. With <a, b> = sum(a * b):
 
@@ -33,6 +33,7 @@ ConvBackwardInput with w (C_in, C_out, kh, kw) read as a conv weight (O = C_in, 
 
 from __future__ import annotations
 
+from .. import kernels  # the repository's top-level kernels/ folder, installed as minigan.kernels
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
 from ..backend import array_module
@@ -59,7 +60,26 @@ def conv_transpose2d_output_size(hw, kernel, stride, padding, output_padding) ->
     )
 
 
-# -- the three array-level passes (NumPy / CuPy reference) ----------------------------------------------
+# -- the three array-level passes -----------------------------------------------------------------------
+#
+# conv2d_arrays & co. send the arithmetic to minigan.kernels (chapter 04), which picks the implementation
+# by device and by kernels.use(...) / kernels.set_default(...). The NumPy / CuPy versions below (``*_xp``)
+# are registered there as the "reference" implementation on the GPU.
+
+
+def conv2d_arrays(x, w, stride, padding):
+    """y = conv(x, w), computed by ``minigan.kernels.conv2d``."""
+    return kernels.conv2d(x, w, stride, padding)
+
+
+def conv2d_backward_input_arrays(gy, w, x_shape, stride, padding):
+    """gx = conv^T(gy, w) for an input of shape ``x_shape``, computed by ``minigan.kernels``."""
+    return kernels.conv2d_backward_input(gy, w, x_shape, stride, padding)
+
+
+def conv2d_backward_weight_arrays(x, gy, w_shape, stride, padding):
+    """gw = corr(x, gy) for a weight of shape ``w_shape``, computed by ``minigan.kernels``."""
+    return kernels.conv2d_backward_weight(x, gy, w_shape, stride, padding)
 
 
 def _windows(xpad, kernel, stride, out_hw):
@@ -97,7 +117,7 @@ def _channels_first(a):
     return a.transpose(1, 0, 2, 3).reshape(a.shape[1], -1)
 
 
-def conv2d_arrays(x, w, stride, padding):
+def _conv2d_arrays_xp(x, w, stride, padding):
     """y (N, O, Ho, Wo) = conv(x (N, C, H, W), w (O, C, kh, kw)): im2col, then one matmul
     (O, C*kh*kw) @ (C*kh*kw, N*Ho*Wo). Memory: the patch matrix, C*kh*kw*N*Ho*Wo values."""
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
@@ -110,7 +130,7 @@ def conv2d_arrays(x, w, stride, padding):
     return xp.ascontiguousarray(y.transpose(1, 0, 2, 3))
 
 
-def conv2d_backward_input_arrays(gy, w, x_shape, stride, padding):
+def _conv2d_backward_input_arrays_xp(gy, w, x_shape, stride, padding):
     """gx (x_shape) = conv^T(gy (N, O, Ho, Wo), w (O, C, kh, kw)), the adjoint of conv in x.
 
     col2im: gcols = w^T @ gy, (C*kh*kw, O) @ (O, N*Ho*Wo), gives for every output position the gradient
@@ -134,7 +154,7 @@ def conv2d_backward_input_arrays(gy, w, x_shape, stride, padding):
     return xp.ascontiguousarray(gxpad[:, :, ph : ph + h, pw : pw + wd])
 
 
-def conv2d_backward_weight_arrays(x, gy, w_shape, stride, padding):
+def _conv2d_backward_weight_arrays_xp(x, gy, w_shape, stride, padding):
     """gw (O, C, kh, kw) = corr(x, gy): gw[o, (c,a,b)] = sum_{n,i,j} gy[n, o, i, j] cols[(c,a,b), (n,i,j)],
     one matmul (O, N*Ho*Wo) @ (N*Ho*Wo, C*kh*kw)."""
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
@@ -142,6 +162,11 @@ def conv2d_backward_weight_arrays(x, gy, w_shape, stride, padding):
     kh, kw = w_shape[2], w_shape[3]
     cols = _im2col(x, (kh, kw), stride, padding, (ho, wo))  # (CK, N*P)
     return (_channels_first(gy) @ cols.T).reshape(w_shape)
+
+
+kernels.register("conv2d", "cuda", "reference", _conv2d_arrays_xp)
+kernels.register("conv2d_backward_input", "cuda", "reference", _conv2d_backward_input_arrays_xp)
+kernels.register("conv2d_backward_weight", "cuda", "reference", _conv2d_backward_weight_arrays_xp)
 
 
 # -- the three Functions ------------------------------------------------------------------------------

@@ -21,19 +21,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels  # the repository's top-level kernels/ folder, installed as minigan.kernels
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
-from ..backend import array_module
 from .shape import reshape, sum_to, transpose
 
 
 def matmul_arrays(a, b):
     """The array product of two arrays with >= 2 dims each, batch axes broadcast: the kernel dispatch point.
 
-    Reference implementation: ``xp.matmul`` (NumPy or CuPy); chapter 03 routes suitable shapes and dtypes
-    to ``minigan.kernels`` here. Callers have already checked the shapes.
+    Routed through ``minigan.kernels.matmul`` (chapter 03): the device comes from the arrays, the
+    implementation from ``kernels.use(...)`` / ``kernels.set_default(...)``: "vendor" (NumPy's BLAS /
+    cuBLAS, the default, fastest as measured in kernels/RESULTS.md), "kernels" (the hand-written Numba /
+    CUDA ladder) or "reference". Callers have already checked the shapes.
     """
-    return array_module(a, b).matmul(a, b)
+    return kernels.matmul(a, b)
 
 
 class MatMul(Function):
