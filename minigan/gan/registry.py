@@ -44,7 +44,7 @@ class DatasetSpec:
 
 _REGISTRY: dict[str, DatasetSpec] = {}
 # name -> module that registers it when imported (kept lazy: heavy datasets load only when asked for)
-_PLUGINS: dict[str, str] = {}
+_PLUGINS: dict[str, str] = {"mnist": "minigan.gan.mnist_run", "fashion-mnist": "minigan.gan.mnist_run"}
 
 
 def register(spec: DatasetSpec) -> DatasetSpec:
