@@ -67,6 +67,7 @@ def conv_gemm_kernel(pass_: int, tiles: Tiles, dtype, atomic: bool = False):
     bm, bn, bk, tm, tn = tiles.bm, tiles.bn, tiles.bk, tiles.tm, tiles.tn
     nthreads = tiles.threads
     rt, ct = bm // tm, bn // tn
+    la, lb = bm * bk // nthreads, bk * bn // nthreads  # tile elements each thread loads
     zero = np.dtype(dtype).type(0)
 
     @cuda.jit
@@ -100,7 +101,8 @@ def conv_gemm_kernel(pass_: int, tiles: Tiles, dtype, atomic: bool = False):
 
         for k0 in range(k_begin, k_end, bk):
             # ---- P tile (bm x bk): rows i of the output matrix, reduction index k
-            for e in range(tid, bm * bk, nthreads):
+            for slot in range(la):
+                e = tid + slot * nthreads
                 gi = row0 + e // bk
                 gk = k0 + e % bk
                 v = zero
@@ -118,7 +120,8 @@ def conv_gemm_kernel(pass_: int, tiles: Tiles, dtype, atomic: bool = False):
                             v = p[u64(a), u64(gi), u64(r // kw_), u64(r % kw_)]
                 p_sh[u64(e // bk), u64(e % bk)] = v
             # ---- Q tile (bk x bn): reduction index k, columns j of the output matrix
-            for e in range(tid, bk * bn, nthreads):
+            for slot in range(lb):
+                e = tid + slot * nthreads
                 gk = k0 + e // bn
                 gj = col0 + e % bn
                 v = zero

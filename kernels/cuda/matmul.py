@@ -177,6 +177,7 @@ def blocked_kernel(tiles: Tiles, dtype):
     bm, bn, bk, tm, tn = tiles.bm, tiles.bn, tiles.bk, tiles.tm, tiles.tn
     nthreads = tiles.threads
     rt, ct = bm // tm, bn // tn
+    la, lb = bm * bk // nthreads, bk * bn // nthreads  # tile elements each thread loads
     zero = np.dtype(dtype).type(0)
 
     @cuda.jit
@@ -202,12 +203,14 @@ def blocked_kernel(tiles: Tiles, dtype):
                 acc[i, j] = zero
 
         for k0 in range(0, k_total, bk):
-            for e in range(tid, bm * bk, nthreads):
+            for r in range(la):
+                e = tid + r * nthreads
                 gi = row0 + e // bk
                 gk = k0 + e % bk
                 v = a[uza, u64(gi), u64(gk)] if gi < m and gk < k_total else zero
                 a_sh[u64(e // bk), u64(e % bk)] = v
-            for e in range(tid, bk * bn, nthreads):
+            for r in range(lb):
+                e = tid + r * nthreads
                 gk = k0 + e // bn
                 gj = col0 + e % bn
                 v = b[uzb, u64(gk), u64(gj)] if gk < k_total and gj < n else zero
