@@ -23,7 +23,7 @@ gy[n, o, oh, ow]`` over the taps with ``ih = oh SH - PH + kh``, i.e. ``oh = (ih 
 division is exact and in range. That is exactly ``conv_transpose2d(gy, w, stride, padding)``, and needs no
 atomics. The weight gradient has a short M x Ncols and a very long K (the whole batch), so its K is split
 over grid axis z ("split-K") and the partial products are combined with atomic adds; otherwise only a
-handful of blocks would run on a 132-SM GPU.
+handful of blocks would run on a 132-SM GPU (``splits=`` forces a split in any pass; the tests do).
 
 The kernel is the register-blocked GEMM of ``matmul.blocked_kernel`` (same ``Tiles``, interleaved thread
 ownership, shared tiles of P and Q, ``tm x tn`` accumulators in registers), with the tile loads replaced
@@ -46,7 +46,6 @@ from ._arrays import cdiv, contiguous, empty, promote, zeros
 from .matmul import Tiles
 
 FORWARD, GRAD_INPUT, GRAD_WEIGHT = 0, 1, 2
-PASS_NAMES = {FORWARD: "conv2d", GRAD_INPUT: "conv2d_backward_input", GRAD_WEIGHT: "conv2d_backward_weight"}
 
 #: default blocking: 64x64 tiles of the output matrix, 256 threads with 4x4 accumulators each
 CONV_TILES = Tiles(bm=64, bn=64, bk=8, tm=4, tn=4)
