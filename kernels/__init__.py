@@ -15,6 +15,13 @@ The functions below are those of ``dispatch``: they pick the implementation by d
 ``use(impl)`` / ``set_default``.
 """
 
+import os
+
+# Numba's OpenMP threads busy-wait between parallel regions by default. Next to OpenBLAS's own threads
+# (every NumPy matmul) on a 2-core machine, that turned a 0.15 ms kernel call made right after a BLAS
+# call into 140 ms (kernels/RESULTS.md). Passive waiting avoids it; set OMP_WAIT_POLICY to override.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 if __name__ != "minigan.kernels":  # e.g. `import kernels` from the repository root
     # Numba's on-disk cache records the module name, so one folder must have one name.
     raise ImportError(f"import this package as minigan.kernels (pip install -e .), not as {__name__!r}")
