@@ -32,11 +32,12 @@ collect_ignore_glob = [] if CUDASIM else ["cudasim/*"]
 
 
 def pytest_collection_modifyitems(config, items):
-    gpu_items = [item for item in items if "gpu" in item.keywords]
+    # get_closest_marker, not `"gpu" in item.keywords`: keywords also hold directory names (tests/gpu/)
+    gpu_items = [item for item in items if item.get_closest_marker("gpu") is not None]
     if not gpu_items:
         return
     from minigan.backend import cuda_is_available
 
     if CUDASIM or not cuda_is_available():
         config.hook.pytest_deselected(items=gpu_items)
-        items[:] = [item for item in items if "gpu" not in item.keywords]
+        items[:] = [item for item in items if item.get_closest_marker("gpu") is None]
