@@ -104,7 +104,10 @@ def _collect_functions(roots):
         for x in f.inputs:
             if x.creator is not None and x.creator not in seen:
                 stack.append(x.creator)
-    return sorted(seen, key=lambda f: f.generation, reverse=True)
+    # (generation, call order), not the set's address-dependent order: gradients from several consumers
+    # are then always summed in the same order, so a run repeats bit for bit (sums of 3+ floats are not
+    # associative)
+    return sorted(seen, key=lambda f: (f.generation, f.order), reverse=True)
 
 
 _FREED_MESSAGE = (

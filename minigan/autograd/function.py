@@ -13,11 +13,14 @@ engine (``engine.py``) can walk the graph backwards.
 
 from __future__ import annotations
 
+import itertools
 import weakref
 
 from ..backend import DeviceError, device_of
 from .grad_mode import _grad_mode
 from .tensor import Tensor, as_tensor
+
+_call_order = itertools.count()  # ties in generation are broken by call order: a deterministic backward
 
 
 class GraphFreedError(RuntimeError):
@@ -64,6 +67,7 @@ class Function:
             self.inputs = tensors
             self.needs_input_grad = tuple(t.requires_grad for t in tensors)
             self.generation = max(t.generation for t in tensors)
+            self.order = next(_call_order)
             for out in outputs:
                 out.generation = self.generation + 1
             self._outputs = [weakref.ref(o) for o in outputs]
