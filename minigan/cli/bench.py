@@ -14,12 +14,18 @@ from .common import CLIError
 
 def add_parser(sub):
     p = sub.add_parser(
-        "bench", help="benchmark the matmul / conv kernels (minigan.kernels.bench)", add_help=False
+        "bench",
+        help="benchmark the matmul / conv kernels (--dcgan: a DCGAN training iteration)",
+        add_help=False,
     )
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    if args.extra[:1] == ["--dcgan"]:  # the DCGAN training-iteration benchmark of chapter 08
+        from ..gan import dcgan_bench
+
+        return int(dcgan_bench.main(list(args.extra[1:])) or 0)
     try:
         bench = importlib.import_module("minigan.kernels.bench")
     except ModuleNotFoundError as err:

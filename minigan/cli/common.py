@@ -69,7 +69,10 @@ def load_run(path, device: str = "cpu"):
     except (RunDirError, io.CheckpointError) as err:
         raise CLIError(str(err)) from None
     spec = get_spec(config["data"])
-    data = spec.make_data(config)
+    try:
+        data = spec.make_data(config)
+    except (OSError, ValueError) as err:  # missing / corrupt dataset files: one line, not a traceback
+        raise CLIError(str(err)) from None
     G, D = spec.make_models(config)
     try:
         G.load_state_dict(state["trainer"]["G"])

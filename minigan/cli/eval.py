@@ -43,5 +43,7 @@ def run(args) -> int:
         print(f"  reverse KL         {result['reverse_kl']:.4f}")
     if "jsd_hist" in result:
         print(f"  histogram JSD      {result['jsd_hist']:.4f} nats")
+    if "report" in result:  # image data: each metric next to its real-vs-real baseline
+        print(result["report"])
     RunDir(args.run).write_json(RunDir.EVAL, {"step": step, "n_samples": args.n, "seed": args.seed, **result})
     return 0

@@ -192,7 +192,10 @@ def _build(config: dict, device: str):
     """The dataset, the trainer (models, optimizers) and the data generator of a run, freshly seeded."""
     spec = get_spec(config["data"])
     manual_seed(config["seed"])
-    data = spec.make_data(config)
+    try:
+        data = spec.make_data(config)
+    except (OSError, ValueError) as err:  # missing / corrupt dataset files: one line, not a traceback
+        raise CLIError(str(err)) from None
     G, D = spec.make_models(config)
     G.to(device)
     D.to(device)

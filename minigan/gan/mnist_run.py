@@ -36,6 +36,7 @@ IMAGE_DEFAULTS = {
     "k": 1,
     "lr": 2e-4,
     "betas": [0.5, 0.999],
+    "lr_decay_steps": 0,  # DCGAN keeps the learning rate constant
     "z_dim": 100,
     "width": 64,
     "image_size": 28,
@@ -127,5 +128,6 @@ for _name, _desc in [
             defaults=dict(IMAGE_DEFAULTS),
             evaluate=evaluate,
             plot_samples=plot_samples,
+            blas_threads=1,  # G's Linear(100, 6272) is small: OpenBLAS's second thread only spins
         )
     )

@@ -28,7 +28,7 @@ from .prdc import precision_recall
 
 ROWS = [
     ("frechet_distance", "Fréchet distance (classifier features)", "{:.3f}"),
-    ("kid", "KID x 1000 (mean over subsets)", "{:.3f}"),
+    ("kid", "KID (MMD^2, mean over subsets)", "{:.3f}"),
     ("precision", "precision (k=3)", "{:.3f}"),
     ("recall", "recall (k=3)", "{:.3f}"),
     ("density", "density (k=3)", "{:.3f}"),
@@ -49,8 +49,8 @@ def compare(feat_a, probs_a, feat_ref, k: int = 3, kid_subsets: int = 50, seed: 
     return {
         "n": n,
         "frechet_distance": frechet_distance_features(fa, feat_ref[:n]),
-        "kid": 1000 * kid.mean,
-        "kid_std": 1000 * kid.std,
+        "kid": kid.mean,
+        "kid_std": kid.std,
         **{key: value for key, value in prdc.as_dict().items() if key != "k"},
         "classes_covered": cc.covered,
         "class_kl": cc.kl_to_uniform,
@@ -80,7 +80,7 @@ def evaluate_images(fake, classifier, real_images, seed: int = 0) -> dict:
            "generated": gen, "real_baseline": base}  # fmt: skip
     out["summary"] = (
         f"FD {gen['frechet_distance']:.2f} (real {base['frechet_distance']:.2f}), "
-        f"KID x1000 {gen['kid']:.2f} (real {base['kid']:.2f}), "
+        f"KID {gen['kid']:.3g} (real {base['kid']:.3g}), "
         f"precision {gen['precision']:.2f} recall {gen['recall']:.2f}, "
         f"{gen['classes_covered']}/10 classes, class KL {gen['class_kl']:.4f}"
     )
