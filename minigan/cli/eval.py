@@ -1,4 +1,5 @@
-"""``minigan eval RUN``: evaluate a trained generator (chapter 07's mode coverage for toy mixtures).
+"""``minigan eval RUN``: evaluate a trained generator (chapter 07's mode coverage for toy mixtures, the
+dataset's own figures otherwise).
 
 Draws ``--n`` samples (default 2500, the VEEGAN / PacGAN protocol) from noise seeded by ``--seed``
 (default 0, as the evaluation at the end of ``minigan train``) and prints, for ring8 / grid25: modes
@@ -43,6 +44,8 @@ def run(args) -> int:
         print(f"  reverse KL         {result['reverse_kl']:.4f}")
     if "jsd_hist" in result:
         print(f"  histogram JSD      {result['jsd_hist']:.4f} nats")
+    if not {"modes_covered", "jsd_hist", "report"} & set(result):
+        print(f"  {result['summary']}")  # other datasets (images) summarise themselves
     if "report" in result:  # image data: each metric next to its real-vs-real baseline
         print(result["report"])
     RunDir(args.run).write_json(RunDir.EVAL, {"step": step, "n_samples": args.n, "seed": args.seed, **result})

@@ -257,6 +257,11 @@ def _set_lr(trainer: Trainer, lr: float) -> None:
             group["lr"] = lr
 
 
+def _game(config: dict) -> str:
+    """'nonsaturating + r1': the loss and the penalty, for messages."""
+    return config["loss"] + (f" + {config['penalty']}" if config.get("penalty") else "")
+
+
 def _postfix(record: dict) -> dict:
     keys = {"loss_D": "loss_D", "loss_G": "loss_G", "D(x)": "D_x", "D(G(z))": "D_G_z"}
     return {label: f"{record[k]:.3f}" for label, k in keys.items()}
@@ -297,7 +302,7 @@ def run(args) -> int:
     bar = tqdm(
         total=steps,
         initial=start,
-        desc=f"{config['data']} {config['loss']}",
+        desc=f"{config['data']} {_game(config)}",
         unit="step",
         disable=True if args.no_progress else None,
         file=sys.stderr,
@@ -353,7 +358,7 @@ def _finish(rd, spec, data, trainer, config, seconds, n_steps) -> None:
         rd.read_metrics(),
         smooth=5,
         reference=config["loss"] in losses.PROBABILISTIC,
-        title=f"{config['data']}, {config['loss']}",
+        title=f"{config['data']}, {_game(config)}",
         path=rd / RunDir.PLOTS / "curves.png",
     )
     plt.close(fig)
@@ -362,7 +367,7 @@ def _finish(rd, spec, data, trainer, config, seconds, n_steps) -> None:
         z = np.random.default_rng(EVAL_SEED).standard_normal((1000, config["z_dim"])).astype(np.float32)
         _snapshot(spec, data, trainer, z, rd / RunDir.PLOTS / "samples.png", f"step {trainer.step_count}")
     print(
-        f"trained {config['data']} ({config['loss']}) for {n_steps} steps in {seconds:.1f} s "
+        f"trained {config['data']} ({_game(config)}) for {n_steps} steps in {seconds:.1f} s "
         f"({n_steps / max(seconds, 1e-9):.0f} steps/s); run directory: {rd.path}"
     )
     if spec.evaluate is not None:

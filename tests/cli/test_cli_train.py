@@ -55,7 +55,7 @@ def test_train_writes_the_run_directory(tmp_path, capsys):
     evaluation = json.loads((out / "eval.json").read_text())
     assert evaluation["n_modes"] == 8 and evaluation["n_samples"] == 2500
     printed = capsys.readouterr().out
-    assert "trained ring8 (nonsaturating) for 6 steps" in printed and "/8 modes" in printed
+    assert "trained ring8 (nonsaturating + r1) for 6 steps" in printed and "/8 modes" in printed
 
 
 def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path):
