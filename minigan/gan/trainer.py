@@ -19,8 +19,9 @@ the WGAN-GP and R1 terms). Each step returns a record of what happened, so the d
     V                V(D, G) = E log D(x) + E log(1 - D(G(z))) on that batch (-log 4 at equilibrium)
     grad_norm_D/G    ||grad||_2 over all of D's / G's parameters, before the optimizer step
 
-A non-finite loss or gradient raises ``NonFiniteError`` before any parameter is touched, so the models
-and optimizers still hold the last good state.
+A non-finite loss or gradient raises ``NonFiniteError`` before the optimizer step that would use it, so
+no NaN ever reaches the parameters (with k > 1, the D steps before it in the same ``step()`` have
+happened; ``step_count`` is not advanced).
 """
 
 from __future__ import annotations
