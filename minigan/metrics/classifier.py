@@ -226,11 +226,15 @@ def load_or_train(
     if log:
         log(f"training the {dataset} feature classifier with minigan (once; cached in {path})")
     clf = train_classifier(images, labels, cfg, log=log)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    io.save_checkpoint(path, {
-        "model": clf.model.state_dict(), "config": cfg, "accuracy": clf.accuracy,
-        "holdout_idx": clf.holdout_idx, "history": clf.history, "seconds": clf.seconds,
-    })  # fmt: skip
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        io.save_checkpoint(path, {
+            "model": clf.model.state_dict(), "config": cfg, "accuracy": clf.accuracy,
+            "holdout_idx": clf.holdout_idx, "history": clf.history, "seconds": clf.seconds,
+        })  # fmt: skip
+    except OSError as err:  # a read-only data folder: keep going, just without the cache
+        if log:
+            log(f"could not cache the classifier in {path} ({err}); it will be retrained next time")
     return clf
 
 

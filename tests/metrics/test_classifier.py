@@ -115,3 +115,13 @@ def test_evaluate_images_protocol():
     assert gb["frechet_distance"] > 10 * b["frechet_distance"] and gb["classes_covered"] == 1
     assert gb["precision"] == 0.0 and gb["class_kl"] == pytest.approx(np.log(10))
     assert "Fréchet distance" in black["report"] and "1/10 classes" in black["summary"]
+
+
+def test_unwritable_cache_is_not_fatal(tmp_path):
+    x, y = bars(90)
+    blocker = tmp_path / "not_a_dir"
+    blocker.write_text("a file where the cache folder should be")
+    logs = []
+    cfg = {"width": 4, "hidden": 8, "epochs": 1, "n_holdout": 20, "batch_size": 32}
+    clf = C.load_or_train(x, y, cfg, cache_dir=blocker, log=logs.append)
+    assert len(clf.holdout_idx) == 20 and any("could not cache the classifier" in m for m in logs)
