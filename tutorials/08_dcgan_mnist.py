@@ -39,6 +39,11 @@
 
 # %%
 import os
+
+# G's Linear(100, 6272) is a small matrix product: on a busy 2-core machine OpenBLAS's second thread only
+# spins (a DCGAN step took ~1.8x longer with it). Must be set before NumPy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import time
 from pathlib import Path
 

@@ -44,7 +44,10 @@ def compare(feat_a, probs_a, feat_ref, k: int = 3, kid_subsets: int = 50, seed: 
     n = min(len(feat_ref), len(feat_a))
     fa = feat_a[:n]
     prdc = precision_recall(feat_ref[:n], fa, k=k)
-    kid = kernel_distance(fa, feat_ref[:n], n_subsets=kid_subsets, subset_size=min(1000, n), seed=seed)
+    # subsets of half the set (at most 1000, as in the reference code), so the std across them means something
+    kid = kernel_distance(
+        fa, feat_ref[:n], n_subsets=kid_subsets, subset_size=min(1000, max(2, n // 2)), seed=seed
+    )
     cc = class_coverage(probs_a)
     return {
         "n": n,

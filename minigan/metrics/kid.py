@@ -65,12 +65,15 @@ def kernel_distance(
     """KID between two feature sets: unbiased MMD^2 averaged over ``n_subsets`` subsets.
 
     ``subset_size`` is capped at the smaller set's size; subsets are drawn without replacement, from a
-    generator seeded with ``seed`` (so a report is reproducible).
+    generator seeded with ``seed`` (so a report is reproducible). When the subsets would be both whole
+    sets, one estimate is made (std 0).
     """
     f1, f2 = _as_features(features1, "features1"), _as_features(features2, "features2")
     if f1.shape[1] != f2.shape[1]:
         raise ValueError(f"feature dimensions differ: {f1.shape[1]} vs {f2.shape[1]}")
     s = min(subset_size, len(f1), len(f2))
+    if s == len(f1) == len(f2):
+        n_subsets = 1  # every "subset" would be the whole of both sets: one estimate, std 0
     rng = np.random.default_rng(seed)
     values = np.array(
         [
