@@ -124,4 +124,6 @@ def test_main_writes_json_and_markdown(tmp_path, capsys):
     assert [r["recipe"] for r in result["runs"]] == [TINY, "gan:hidden=8,depth=1,batch_size=32,pack=2"]
     assert result["command"].startswith("python -m minigan.gan.quality --data ring8")
     assert "| ring8 |" in (out / "quality.md").read_text()
+    lines = (out / "runs.jsonl").read_text().splitlines()
+    assert [json.loads(line)["seed"] for line in lines] == [0, 0]
     assert capsys.readouterr().out.startswith("python -m minigan.gan.quality")
