@@ -123,3 +123,19 @@ def test_mnist_plugin_sampler_and_models(tmp_path):
     assert (tmp_path / "grid.png").stat().st_size > 0
     with pytest.raises(FileNotFoundError, match="--split test"):  # DatasetNotFoundError
         spec.make_data({**config, "split": "train"})
+
+
+def test_bench_cli_route_runs_a_worker(capsys, tmp_path):
+    """``minigan bench --dcgan`` reaches dcgan_bench.main, which times real iterations in a subprocess."""
+    import json
+
+    from minigan.cli import main
+
+    out = tmp_path / "bench.json"
+    argv = ["bench", "--dcgan", "--frameworks", "minigan", "--iters", "1", "--warmup", "0", "--rounds", "1"]
+    assert main(argv + ["--json", str(out)]) == 0
+    assert "minigan: wall median" in capsys.readouterr().out
+    result = json.loads(out.read_text())["minigan"]
+    assert (
+        len(result["times_s"]) == 1 and result["peak_rss_delta_mb"] >= 0 and result["tracemalloc_peak_mb"] > 1
+    )
