@@ -8,8 +8,9 @@ Prints markdown tables:
 * CPU matmul, M = N = K in (256, 512, 1024): every rung of the Numba ladder against NumPy's BLAS
   (OpenBLAS), time, GFLOP/s (2 M N K / time) and speed as a fraction of BLAS.
 * CPU convolution, the four DCGAN-MNIST layers at batch 64, forward + both backward passes: the
-  hand-written per-image im2col + GEMM ("kernels"), direct loops, im2col + BLAS ("vendor"), and PyTorch
-  CPU when it is installed (imported here only; never a dependency), as time per pass and time / PyTorch.
+  hand-written packed batch-level GEMMs ("kernels", ``cpu/conv_packed.py``), the per-image im2col + GEMM
+  it replaced, direct loops, im2col + BLAS ("vendor"), and PyTorch CPU when it is installed (imported
+  here only; never a dependency), as time per pass and time / PyTorch.
 * GPU rows from ``kernels.cuda.bench.gpu_rows()`` when CuPy sees a GPU.
 
 Timing: every candidate runs once untimed (compilation, caches), then the candidates take turns, ``repeat``
@@ -159,12 +160,13 @@ def torch_passes(kind, x, w, gy):
     )
 
 
-def conv_rows(batch, repeat, families=("gemm", "im2col_blas", "direct"), direct_repeat=1):
+def conv_rows(batch, repeat, families=("packed", "gemm", "im2col_blas", "direct"), direct_repeat=1):
     """Table rows for the four DCGAN layers: per implementation, the three pass times and their sum."""
     from .dispatch import conv_kernels  # noqa: PLC0415
 
     labels = {
-        "gemm": "kernels: im2col+GEMM (Numba)",
+        "packed": "kernels: packed GEMMs (Numba)",
+        "gemm": "per-image im2col+GEMM (Numba)",
         "im2col_blas": "vendor: im2col+BLAS",
         "direct": "direct",
     }

@@ -3,8 +3,8 @@
 Every operation has up to three implementations per device:
 
     "reference"  the readable NumPy definition (``kernels/reference.py``); CPU only, slow, for checking.
-    "kernels"    the hand-written kernels: Numba on the CPU (``kernels/cpu/``), numba-cuda on the GPU
-                 (``kernels/cuda/``).
+    "kernels"    the hand-written kernels: Numba on the CPU (``kernels/cpu/``; convolutions from
+                 ``cpu/conv_packed.py``), numba-cuda on the GPU (``kernels/cuda/``).
     "vendor"     the vendor library doing the arithmetic: NumPy's BLAS (OpenBLAS) on the CPU, with the
                  convolutions as Numba im2col/col2im + BLAS; cuBLAS through CuPy on the GPU.
 
@@ -37,6 +37,7 @@ import numpy as np
 
 from . import reference
 from .cpu import conv as cpu_conv
+from .cpu import conv_packed as cpu_conv_packed
 from .cpu import matmul as cpu_matmul
 
 OPS = ("matmul", "conv2d", "conv2d_backward_input", "conv2d_backward_weight")
@@ -50,7 +51,8 @@ DEFAULTS: dict[tuple[str, str], str] = {
     # CPU matmul: OpenBLAS is as fast or faster at every size (the blocked Numba kernel reaches ~0.8-1.0x
     # of it at 1024^3, less on small matrices where thread start-up dominates); see RESULTS.md.
     ("cpu", "matmul"): "vendor",
-    # CPU convolutions: the hand-written per-image im2col + register-tiled GEMM (RESULTS.md).
+    # CPU convolutions: the hand-written packed batch-level GEMMs of cpu/conv_packed.py (NHWC forward,
+    # sub-pixel input gradient, one batch-wide weight-gradient GEMM); fastest measured, RESULTS.md.
     ("cpu", "conv2d"): "kernels",
     ("cpu", "conv2d_backward_input"): "kernels",
     ("cpu", "conv2d_backward_weight"): "kernels",
@@ -222,10 +224,11 @@ def _cpu_matmul_kernels(a, b):
 
 
 def _cpu_conv(family: str, pass_: str):
-    """The CPU function for ``pass_`` of kernel family ``family`` ("gemm", "direct", "im2col_blas")."""
-    fwd = getattr(cpu_conv, f"conv2d_{family}")
-    bwd_in = getattr(cpu_conv, f"conv2d_backward_input_{family}")
-    bwd_w = getattr(cpu_conv, f"conv2d_backward_weight_{family}")
+    """The CPU function for ``pass_`` of kernel family ``family`` (one of ``CONV_FAMILIES``)."""
+    module = cpu_conv_packed if family == "packed" else cpu_conv
+    fwd = getattr(module, f"conv2d_{family}")
+    bwd_in = getattr(module, f"conv2d_backward_input_{family}")
+    bwd_w = getattr(module, f"conv2d_backward_weight_{family}")
 
     def conv2d_cpu(x, w, stride, padding):
         x, w = _conv_operands(x, w)
@@ -254,7 +257,7 @@ def _conv_operands(*arrays):
     return ops
 
 
-CONV_FAMILIES = ("gemm", "direct", "im2col_blas")
+CONV_FAMILIES = ("packed", "gemm", "direct", "im2col_blas")
 """The CPU convolution kernel families; ``conv_kernels(family)`` gives one as a dict of the three passes."""
 
 
@@ -272,7 +275,7 @@ def _register_cpu() -> None:
     register("conv2d", "cpu", "reference", reference.conv2d_forward)
     register("conv2d_backward_input", "cpu", "reference", reference.conv2d_backward_input)
     register("conv2d_backward_weight", "cpu", "reference", reference.conv2d_backward_weight)
-    for impl, family in (("kernels", "gemm"), ("vendor", "im2col_blas")):
+    for impl, family in (("kernels", "packed"), ("vendor", "im2col_blas")):
         for op in OPS[1:]:
             register(op, "cpu", impl, _cpu_conv(family, op))
 

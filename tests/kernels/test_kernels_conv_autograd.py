@@ -23,6 +23,7 @@ def tensors(*shapes, seed=0):
         ((2, 2, 5, 5), (3, 2, 3, 3), 1, 1),
         ((1, 3, 6, 5), (2, 3, 4, 4), 2, 1),
         ((2, 1, 4, 4), (2, 1, 1, 1), (2, 1), 0),
+        ((1, 4, 6, 6), (3, 4, 4, 4), 2, 1),  # C*kh*kw = 64, C = 4: the packed family's dot / sub-pixel paths
     ],
 )
 def test_conv2d_first_and_second_derivatives(impl, shape_x, shape_w, stride, padding):
@@ -34,11 +35,12 @@ def test_conv2d_first_and_second_derivatives(impl, shape_x, shape_w, stride, pad
 
 
 @pytest.mark.parametrize("impl", K.IMPLS)
-def test_conv_transpose2d_first_and_second_derivatives(impl):
-    x, w = tensors((2, 3, 3, 3), (3, 2, 4, 4), seed=1)
+@pytest.mark.parametrize("c_out", [2, 4])  # 4: the packed family's sub-pixel path
+def test_conv_transpose2d_first_and_second_derivatives(impl, c_out):
+    x, w = tensors((2, 3, 3, 3), (3, c_out, 4, 4), seed=1)
     fn = lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1)
     with K.use(impl):
-        assert fn(x, w).shape == (2, 2, 7, 7)
+        assert fn(x, w).shape == (2, c_out, 7, 7)
         assert gradcheck(fn, [x, w])
         assert gradgradcheck(fn, [x, w])
 
