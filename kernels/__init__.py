@@ -22,6 +22,34 @@ import os
 # call into 140 ms (kernels/RESULTS.md). Passive waiting avoids it; set OMP_WAIT_POLICY to override.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+
+def _keep_freed_memory() -> bool:
+    """Ask glibc's malloc to reuse freed memory instead of handing it back to the kernel.
+
+    By default glibc serves allocations of more than ~128 KiB-32 MiB with fresh mmap pages and trims the
+    heap when much of it is free, so every multi-MB activation or gradient array of a training step
+    starts as untouched pages that the kernel faults in and zeroes one by one. Measured on the DCGAN-MNIST
+    iteration: 16 000 page faults and 28 ms of system time per iteration (of ~200 ms), a batch-norm forward
+    pass of 5.9 ms instead of 0.9 ms (kernels/RESULTS.md). With a high mmap threshold and trim threshold
+    the freed blocks are reused: page faults drop to ~50 per iteration; the peak resident memory is
+    unchanged (memory already used stays with the process, as in PyTorch's CPU caching). Linux/glibc only;
+    ``MINIGAN_KEEP_FREED_MEMORY=0`` turns it off. Returns whether it was applied.
+    """
+    if os.environ.get("MINIGAN_KEEP_FREED_MEMORY", "1") == "0":
+        return False
+    try:
+        import ctypes  # noqa: PLC0415
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl without mallopt)
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, 1 << 30)) and bool(mallopt(m_trim_threshold, 1 << 30))
+
+
+KEEP_FREED_MEMORY = _keep_freed_memory()
+"""Whether glibc's malloc was told to keep freed memory for reuse (see ``_keep_freed_memory``)."""
+
 if __name__ != "minigan.kernels":  # e.g. `import kernels` from the repository root
     # Numba's on-disk cache records the module name, so one folder must have one name.
     raise ImportError(f"import this package as minigan.kernels (pip install -e .), not as {__name__!r}")

@@ -112,3 +112,18 @@ def test_errors_name_the_problem():
             ("matmul", "cpu", "kernels")
         ) and dispatch.implementation("matmul", "cpu", "kernels")
     dispatch._register_cpu()
+
+
+@pytest.mark.parametrize("setting, want", [("0", "False"), ("1", None)])
+def test_keep_freed_memory_switch(setting, want):
+    """MINIGAN_KEEP_FREED_MEMORY=0 leaves malloc alone; otherwise it is tuned where glibc allows it."""
+    import os
+    import platform
+    import subprocess
+    import sys
+
+    env = dict(os.environ, MINIGAN_KEEP_FREED_MEMORY=setting)
+    code = "import minigan.kernels as K; print(K.KEEP_FREED_MEMORY)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert out.stdout.strip() == (want or str(glibc))
