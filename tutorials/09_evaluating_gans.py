@@ -248,7 +248,7 @@ for ax, key in zip(axes, ["frechet_distance", "kid", "precision", "recall"]):
     ax.invert_yaxis()
     if key != "frechet_distance":
         ax.set_yticklabels([])
-fig.suptitle(f"each 'generator' vs {n} held-out real images ({source})")
+fig.suptitle(f"each 'generator' vs {n} held-out real images ({source})", y=1.04)
 save(fig, "09_metrics_by_defect.png")
 save(plot_image_grid(np.concatenate([x[:8] for x in generators.values()]), nrow=8,
                      title="rows: " + ", ".join(generators)), "09_defect_samples.png")  # fmt: skip

@@ -14,9 +14,14 @@ written out the same way in both frameworks (the loop below and ``_torch_iterati
 batch, so data loading is not timed. The PyTorch nets are built from the minigan nets' state_dicts (same
 keys, same arrays), and the first forward pass of both is compared as a correctness check.
 
-Each framework runs in its own fresh subprocess, one after the other, with the thread count pinned
-(``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``, ``NUMBA_NUM_THREADS`` and
-``torch.set_num_threads``), so neither sees the other's threads, caches or memory. Memory, per framework:
+Each framework runs in its own fresh subprocess, one after the other and alternating for ``--rounds``
+rounds (so a burst of load from other jobs on a shared machine hits both), with the thread count pinned
+(``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``, ``NUMBA_NUM_THREADS`` and ``torch.set_num_threads``), so
+neither sees the other's threads, caches or memory. minigan's NumPy BLAS (OpenBLAS), which only serves the
+small Linear layers here, gets ``--blas-threads`` (default 1, the cap ``minigan train --data mnist`` uses:
+OpenBLAS's second thread spins on these small products and made the iteration ~2x slower on a busy 2-core
+machine). Reported per framework: wall-clock median and best, and the median process CPU time per
+iteration (less sensitive to other jobs than wall time). Memory, per framework:
 
 - ``peak RSS``: ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the worker at the end minus the value
   after imports and before the models exist: what the training iterations added to the process's peak
@@ -298,8 +303,8 @@ def main(argv=None) -> int:
     )
     p.add_argument("--threads", type=int, default=2, help="CPU threads for both frameworks (default 2)")
     p.add_argument(
-        "--blas-threads", type=int, default=None,
-        help="threads of NumPy's BLAS in the minigan worker (default: --threads)",
+        "--blas-threads", type=int, default=1,
+        help="threads of NumPy's BLAS in the minigan worker (default 1, as minigan train --data mnist uses)",
     )  # fmt: skip
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--seed", type=int, default=0)
