@@ -19,12 +19,12 @@ rearranges the data so that every big pass is long dot products over contiguous 
   gx pixel is written once. gy is copied to padded NHWC so a phase's patch is Mh runs of Mw*O numbers.
 * weight gradient, ``gw = corr(x, gy)``: **one batch-level GEMM**, gw (O, CK) = gy (O, N*P) . cols
   (CK, N*P)^T, contraction over every position of every image (3136 for the 64 -> 128 layer instead of
-  49). The transposed patch matrix is never built whole: each thread packs a (RB, KC) panel of it (its
-  own rows of CK, KC positions), uses it against all O rows, and moves on. Threads own disjoint columns
-  of gw, so there is no reduction.
+  49). The transposed patch matrix is not built: with x copied batch-innermost and split by stride phase
+  (``phase_planes``, about kw/sw times the size of x), each of its rows is one contiguous run there,
+  read block by block against all O rows of gy. Threads own disjoint columns of gw: no reduction.
 
 Small contractions go elsewhere, where a dot product would be one SIMD vector: a forward pass with
-CK < DOT_MIN (the first DCGAN layer, C = 1: CK = 16) runs per image as gw-style axpy ``gemm_tile`` of
+CK < DOT_MIN (the first DCGAN layer, C = 1: CK = 16) runs per image as the axpy-style ``gemm_tile`` of
 (O, CK) @ (CK, P); an input gradient with C < SUBPIXEL_MIN_C (gx has one channel) runs the per-image
 GEMM + col2im of ``conv.py``. The arrays must be C-contiguous float32 or float64 (``kernels.dispatch``
 sees to that); the result has the input's dtype.
@@ -49,8 +49,9 @@ PANEL_SUBPIXEL = 16
 """Output pixels per packed panel in the input gradient (16 x 4*O floats): each 4-row block of the
 sub-kernel is loaded once per panel, so taller panels read it from L2 less often (measured: 16 rows
 5.1-5.2 ms, 8 rows 5.6 ms, 4 rows 5.9-6.3 ms on the 128 -> 64 layer, one core)."""
-KC = 1024
-"""Positions per contraction block of the weight gradient (the (O, KC) block of gy stays in L2)."""
+KC = 1100
+"""Most positions per contraction block of the weight gradient (the (O, KC) block of gy stays in L2);
+N*P is cut into equal blocks, each one reduction per output: 3136 -> 3 blocks of 1056."""
 
 
 def _threads(work):
@@ -335,9 +336,10 @@ def _conv2d_backward_weight_packed(xs, gy, kh, kw, sh, nt):
 
     gw (O, CK) = gyt (O, N*P) . colsT (CK, N*P)^T with the positions in (i, j, n) order: gyt[o] is gy with
     the batch moved innermost (one copy), and the kw rows of colsT for taps (c, a, 0..kw-1) are a 2-D
-    slice of xs (no packing). ``gemm_nt_tile`` takes them KC positions at a time: the (O, KC) block of
-    gyt stays in L2 while every (c, a) block of the thread meets it, dot products of length KC, 4 x 4 per
-    tile. Thread t owns a range of (c, a), i.e. of columns of gw: nothing is reduced across threads.
+    slice of xs (no packing). ``gemm_nt_tile`` takes them a block of <= KC positions at a time: the
+    (O, block) part of gyt stays in L2 while every (c, a) block of the thread meets it, dot products of
+    the block's length, 4 x 4 per tile. Thread t owns a range of (c, a), i.e. of columns of gw: nothing
+    is reduced across threads.
     """
     c_in = xs.shape[0]
     n_img, o, ho, wo = gy.shape
@@ -357,9 +359,12 @@ def _conv2d_backward_weight_packed(xs, gy, kh, kw, sh, nt):
                 d[pi * n_img + n] = g3[n, q, pi]
     gw = np.zeros((o, c_in * kh * kw), dtype=gy.dtype)
     nca = c_in * kh
+    nblk = (nq + KC - 1) // KC
+    kb = (nq + nblk - 1) // nblk  # equal blocks of at most KC (3136 -> 3 x 1046, not 3 x 1100 + 36)
+    kb += (-kb) % 16
     for t in prange(nt):
-        for q0 in range(0, nq, KC):
-            kc = min(KC, nq - q0)
+        for q0 in range(0, nq, kb):
+            kc = min(kb, nq - q0)
             for ca in range(t * nca // nt, (t + 1) * nca // nt):
                 c, a = ca // kh, ca % kh
                 bk = (a // sh) * wo * n_img + q0
