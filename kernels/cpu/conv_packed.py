@@ -143,6 +143,7 @@ def _conv2d_packed(xh, w, sh, sw, ho, wo, pr, nt):
                     wk[q, (a * kw + b) * c_in + c] = w[q, c, a, b]
     xf = xh.reshape(-1)
     y = np.empty((n_img, o, ho, wo), dtype=xh.dtype)
+    yf = y.reshape(-1)
     ng = (nq + pr - 1) // pr
     for t in prange(nt):
         panel = np.zeros((pr, lead(ck)), dtype=xh.dtype)
@@ -160,13 +161,17 @@ def _conv2d_packed(xh, w, sh, sw, ho, wo, pr, nt):
                     panel[r, :] = 0
             blk[:] = 0
             gemm_nt_tile(wk, 0, 0, panel, 0, 0, blk, 0, 0, o, pr, ck)
-            for r in range(min(pr, nq - g * pr)):
-                q = g * pr + r
-                if q < nq:
-                    n, pi = q // p, q % p
-                    i, j = pi // wo, pi % wo
+            q0 = g * pr
+            cnt = min(pr, nq - q0)
+            n, p0 = q0 // p, q0 % p
+            if p0 + cnt <= p:  # the panel lies in one image: row k of blk is a run of y[n, k]
+                for k in range(o):
+                    copy_run(yf[(n * o + k) * p + p0 :], blk[k], cnt)
+            else:
+                for r in range(cnt):
+                    n, pi = (q0 + r) // p, (q0 + r) % p
                     for k in range(o):
-                        y[n, k, i, j] = blk[k, r]
+                        yf[(n * o + k) * p + pi] = blk[k, r]
     return y
 
 
@@ -243,9 +248,11 @@ def _conv2d_backward_input_subpixel(gyh, w, h, wd, sh, sw, ph, pw, pr, nt):
                             row[(m * mrw + bb) * o + q] = w[q, c, rh + sh * m, rw + sw * (mrw - 1 - bb)]
     gf = gyh.reshape(-1)
     gx = np.zeros((n_img, c_in, h, wd), dtype=gyh.dtype)
+    gxf = gx.reshape(-1)
     for t in prange(nt):
         panel = np.zeros((pr, lead(kmax)), dtype=gyh.dtype)
         blk = np.empty((c_in, pr), dtype=gyh.dtype)
+        dst = np.empty(pr, dtype=np.int64)
         for rh in range(min(sh, kh)):
             mrh = (kh - rh + sh - 1) // sh
             fh = (rh - ph) % sh  # first gx row of this phase
@@ -272,13 +279,13 @@ def _conv2d_backward_input_subpixel(gyh, w, h, wd, sh, sw, ph, pw, pr, nt):
                             panel[r, :k] = 0
                     blk[:] = 0
                     gemm_nt_tile(ws, 0, 0, panel, 0, 0, blk, 0, 0, c_in, pr, k)
-                    for r in range(pr):
-                        q = g * pr + r
-                        if q < npix:
-                            n, rem = q // (nh * nw), q % (nh * nw)
-                            u, v = fh + sh * (rem // nw), fw + sw * (rem % nw)
-                            for c in range(c_in):
-                                gx[n, c, u, v] = blk[c, r]
+                    cnt = min(pr, npix - g * pr)
+                    for r in range(cnt):  # where pixel r of the panel goes in gx[:, 0]
+                        n, rem = (g * pr + r) // (nh * nw), (g * pr + r) % (nh * nw)
+                        dst[r] = (n * c_in * h + fh + sh * (rem // nw)) * wd + fw + sw * (rem % nw)
+                    for c in range(c_in):  # channel by channel: the writes stay in a few cache lines
+                        for r in range(cnt):
+                            gxf[dst[r] + c * h * wd] = blk[c, r]
     return gx
 
 
