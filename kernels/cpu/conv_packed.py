@@ -3,13 +3,14 @@
 Same notation and passes as ``conv.py`` (x (N, C, H, W), w (O, C, kh, kw), y (N, O, Ho, Wo), P = Ho*Wo,
 CK = C*kh*kw). The per-image im2col + GEMM of ``conv.py`` spends its time outside the multiply-adds:
 im2col copies runs of kw = 4 numbers, the weight gradient's GEMM has an inner dimension of only P = 49,
-and col2im scatters. This family keeps the one fast inner kernel, ``gemm_nt_tile`` (4 x 4 dot products
-in registers, ~200+ GFLOP/s on one Zen 5 core when the dot products are long and in cache), and
-rearranges the data so that every big pass is long dot products over contiguous memory:
+and col2im scatters. This family keeps the one fast inner kernel of chapter 03, the dot-product register
+tile (``gemm_nt_tile``: 4 x 4 dot products in registers; ``gemm_nt_tile_6x4``: 6 x 4, fewer loads per
+FMA; 200-240 GFLOP/s on one Zen 5 core when the dot products are long and in cache), and rearranges the
+data so that every big pass is long dot products over contiguous memory:
 
 * forward, ``y = conv(x, w)``: x is copied once to a zero-padded **channels-last** (NHWC) array. There a
-  patch row ``a`` is one contiguous run of kw*C numbers, so gathering the patches of 4 output positions
-  into a (4, CK) panel is kh memcpys each; the panel (L1-sized) is multiplied against every filter of the
+  patch row ``a`` is one contiguous run of kw*C numbers, so gathering the patches of 6 output positions
+  into a (6, CK) panel is kh memcpys each; the panel (L1-sized) is multiplied against every filter of the
   weight, repacked once per call to the same (a, b, c) order. Dot products of length CK, positions of
   all images in one stream (no ragged 49th column per image), split evenly over the threads.
 * input gradient, ``gx = conv^T(gy, w)`` (= conv_transpose2d): the **sub-pixel** form. Output pixel
@@ -37,18 +38,17 @@ import numpy as np
 from numba import njit, prange
 
 from .conv import _conv2d_backward_input_gemm, pad_image
-from .matmul import FAST, gemm_nt_tile, gemm_tile
+from .matmul import FAST, gemm_nt_tile, gemm_nt_tile_6x4, gemm_tile
 
 DOT_MIN = 64
 """Forward passes with CK = C*kh*kw below this use the per-image axpy GEMM instead of dot products."""
 SUBPIXEL_MIN_C = 4
 """Input gradients with fewer than this many channels use the per-image GEMM + col2im of conv.py."""
-PANEL_FORWARD = 8
-"""Output positions (rows) per packed panel in the forward pass (8 x CK floats, 32 KiB at CK = 1024)."""
-PANEL_SUBPIXEL = 16
-"""Output pixels per packed panel in the input gradient (16 x 4*O floats): each 4-row block of the
-sub-kernel is loaded once per panel, so taller panels read it from L2 less often (measured: 16 rows
-5.1-5.2 ms, 8 rows 5.6 ms, 4 rows 5.9-6.3 ms on the 128 -> 64 layer, one core)."""
+PANEL_FORWARD = 6
+"""Output positions per packed panel in the forward pass: the 6 rows of the 6 x 4 tile (6 x CK floats,
+24 KiB at CK = 1024, in L1 while the weight streams past 4 filters at a time)."""
+PANEL_SUBPIXEL = 12
+"""Output pixels per packed panel of the input gradient (12 x 4*O floats: two 6-row tiles)."""
 KC = 1100
 """Most positions per contraction block of the weight gradient (the (O, KC) block of gy stays in L2);
 N*P is cut into equal blocks, each one reduction per output: 3136 -> 3 blocks of 1056."""
@@ -125,9 +125,9 @@ def _conv2d_packed(xh, w, sh, sw, ho, wo, pr, nt):
     """Forward pass on padded NHWC input xh (N, Hp, Wp, C), w (O, C, kh, kw) -> y (N, O, Ho, Wo).
 
     Positions q = (n, i, j) go ``pr`` at a time: their patches, kh runs of kw*C numbers each, are copied
-    into ``panel`` (pr, CK); then ``gemm_nt_tile`` forms the (O, pr) block of dot products with the
+    into ``panel`` (pr, CK); then ``gemm_nt_tile_6x4`` forms the (pr, O) block of dot products with the
     repacked weight ``wk`` (O, CK), both in (a, b, c) order, and it is written into y. Threads take
-    contiguous ranges of panels. Memory: per thread a panel and an (O, pr) block; wk (O*CK) shared.
+    contiguous ranges of panels. Memory: per thread a panel and a (pr, O) block; wk (O*CK) shared.
     """
     n_img, hp, wp, c_in = xh.shape
     o, _, kh, kw = w.shape
@@ -147,7 +147,7 @@ def _conv2d_packed(xh, w, sh, sw, ho, wo, pr, nt):
     ng = (nq + pr - 1) // pr
     for t in prange(nt):
         panel = np.zeros((pr, lead(ck)), dtype=xh.dtype)
-        blk = np.empty((o, pr), dtype=xh.dtype)
+        blk = np.empty((pr, o), dtype=xh.dtype)
         for g in range(t * ng // nt, (t + 1) * ng // nt):
             for r in range(pr):
                 q = g * pr + r
@@ -160,18 +160,20 @@ def _conv2d_packed(xh, w, sh, sw, ho, wo, pr, nt):
                 else:
                     panel[r, :] = 0
             blk[:] = 0
-            gemm_nt_tile(wk, 0, 0, panel, 0, 0, blk, 0, 0, o, pr, ck)
+            gemm_nt_tile_6x4(panel, 0, 0, wk, 0, 0, blk, 0, 0, pr, o, ck)
             q0 = g * pr
             cnt = min(pr, nq - q0)
             n, p0 = q0 // p, q0 % p
-            if p0 + cnt <= p:  # the panel lies in one image: row k of blk is a run of y[n, k]
+            if p0 + cnt <= p:  # the panel lies in one image: column k of blk is a run of y[n, k]
                 for k in range(o):
-                    copy_run(yf[(n * o + k) * p + p0 :], blk[k], cnt)
+                    dst = yf[(n * o + k) * p + p0 :]
+                    for r in range(cnt):
+                        dst[r] = blk[r, k]
             else:
                 for r in range(cnt):
                     n, pi = (q0 + r) // p, (q0 + r) % p
                     for k in range(o):
-                        yf[(n * o + k) * p + pi] = blk[k, r]
+                        yf[(n * o + k) * p + pi] = blk[r, k]
     return y
 
 
@@ -229,7 +231,8 @@ def _conv2d_backward_input_subpixel(gyh, w, h, wd, sh, sw, ph, pw, pr, nt):
     a = r + sh*m, m < Mr = ceil((kh - r) / sh), from gy row i = T - m: for a fixed phase the taps sit at
     consecutive rows and columns of gyh, so a pixel's patch is Mr_h runs of Mr_w*O contiguous numbers,
     packed ``pr`` pixels at a time and multiplied against the phase's sub-kernel ``wsub`` (C, Mr_h Mr_w O)
-    by ``gemm_nt_tile``. Work 2 N C O kh kw H W / (sh sw), no zeros multiplied, every gx pixel written once.
+    by ``gemm_nt_tile_6x4``. Work 2 N C O kh kw H W / (sh sw), no zeros multiplied, each gx pixel written
+    once.
     """
     n_img, hg, wg, o = gyh.shape
     _, c_in, kh, kw = w.shape
@@ -251,7 +254,7 @@ def _conv2d_backward_input_subpixel(gyh, w, h, wd, sh, sw, ph, pw, pr, nt):
     gxf = gx.reshape(-1)
     for t in prange(nt):
         panel = np.zeros((pr, lead(kmax)), dtype=gyh.dtype)
-        blk = np.empty((c_in, pr), dtype=gyh.dtype)
+        blk = np.empty((pr, c_in), dtype=gyh.dtype)
         dst = np.empty(pr, dtype=np.int64)
         for rh in range(min(sh, kh)):
             mrh = (kh - rh + sh - 1) // sh
@@ -278,14 +281,14 @@ def _conv2d_backward_input_subpixel(gyh, w, h, wd, sh, sw, ph, pw, pr, nt):
                         else:
                             panel[r, :k] = 0
                     blk[:] = 0
-                    gemm_nt_tile(ws, 0, 0, panel, 0, 0, blk, 0, 0, c_in, pr, k)
+                    gemm_nt_tile_6x4(panel, 0, 0, ws, 0, 0, blk, 0, 0, pr, c_in, k)
                     cnt = min(pr, npix - g * pr)
                     for r in range(cnt):  # where pixel r of the panel goes in gx[:, 0]
                         n, rem = (g * pr + r) // (nh * nw), (g * pr + r) % (nh * nw)
                         dst[r] = (n * c_in * h + fh + sh * (rem // nw)) * wd + fw + sw * (rem % nw)
                     for c in range(c_in):  # channel by channel: the writes stay in a few cache lines
                         for r in range(cnt):
-                            gxf[dst[r] + c * h * wd] = blk[c, r]
+                            gxf[dst[r] + c * h * wd] = blk[r, c]
     return gx
 
 
@@ -343,7 +346,8 @@ def _conv2d_backward_weight_packed(xs, gy, kh, kw, sh, nt):
 
     gw (O, CK) = gyt (O, N*P) . colsT (CK, N*P)^T with the positions in (i, j, n) order: gyt[o] is gy with
     the batch moved innermost (one copy), and the kw rows of colsT for taps (c, a, 0..kw-1) are a 2-D
-    slice of xs (no packing). ``gemm_nt_tile`` takes them a block of <= KC positions at a time: the
+    slice of xs (no packing). ``gemm_nt_tile`` (4 x 4: the B side has kw = 4 rows; measured, the 6 x 4
+    tile was slower here) takes them a block of <= KC positions at a time: the
     (O, block) part of gyt stays in L2 while every (c, a) block of the thread meets it, dot products of
     the block's length, 4 x 4 per tile. Thread t owns a range of (c, a), i.e. of columns of gw: nothing
     is reduced across threads.

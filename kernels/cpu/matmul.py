@@ -256,14 +256,142 @@ def gemm_nt_tile(a, ai, ak, bt, bj, bk, c, ci, cj, m, n, kc):
             c[r + 3, q + 1] += s31
             c[r + 3, q + 2] += s32
             c[r + 3, q + 3] += s33
-    # the ragged edges: rows past m4 against every column, columns past n4 against the first m4 rows
-    for i in range(m):
-        for j in range(n4 if i < m4 else 0, n):
-            ar, br = a[ai + i, ak : ak + kc], bt[bj + j, bk : bk + kc]
+    # the ragged edges: rows past m4 against 4 columns at a time (then one), columns past n4 against 4
+    # of the first m4 rows at a time; 4 dot products per sweep instead of 1 (5 loads per 4 FMAs, not 2:1)
+    for i in range(m4, m):
+        ar = a[ai + i, ak : ak + kc]
+        for j in range(0, n4, 4):
+            b0 = bt[bj + j, bk : bk + kc]
+            b1 = bt[bj + j + 1, bk : bk + kc]
+            b2 = bt[bj + j + 2, bk : bk + kc]
+            b3 = bt[bj + j + 3, bk : bk + kc]
+            s0 = s1 = s2 = s3 = zero
+            for k in range(kc):
+                x = ar[k]
+                s0 += x * b0[k]
+                s1 += x * b1[k]
+                s2 += x * b2[k]
+                s3 += x * b3[k]
+            c[ci + i, cj + j] += s0
+            c[ci + i, cj + j + 1] += s1
+            c[ci + i, cj + j + 2] += s2
+            c[ci + i, cj + j + 3] += s3
+        for j in range(n4, n):
+            br = bt[bj + j, bk : bk + kc]
             s = zero
             for k in range(kc):
                 s += ar[k] * br[k]
             c[ci + i, cj + j] += s
+    for j in range(n4, n):
+        br = bt[bj + j, bk : bk + kc]
+        for i in range(0, m4, 4):
+            a0 = a[ai + i, ak : ak + kc]
+            a1 = a[ai + i + 1, ak : ak + kc]
+            a2 = a[ai + i + 2, ak : ak + kc]
+            a3 = a[ai + i + 3, ak : ak + kc]
+            s0 = s1 = s2 = s3 = zero
+            for k in range(kc):
+                y = br[k]
+                s0 += a0[k] * y
+                s1 += a1[k] * y
+                s2 += a2[k] * y
+                s3 += a3[k] * y
+            c[ci + i, cj + j] += s0
+            c[ci + i + 1, cj + j] += s1
+            c[ci + i + 2, cj + j] += s2
+            c[ci + i + 3, cj + j] += s3
+
+
+@njit(**FAST)
+def gemm_nt_tile_6x4(a, ai, ak, bt, bj, bk, c, ci, cj, m, n, kc):
+    """``gemm_nt_tile`` with a 6 x 4 register tile: c[ci+i, cj+j] += a[ai+i, ak:ak+kc] . bt[bj+j, bk:bk+kc].
+
+    24 dot products at once: 6 rows of ``a`` against 4 rows of ``bt``. Each SIMD step of k loads 10
+    vectors for 24 FMAs (the 4 x 4 tile: 8 loads for 16 FMAs), and 24 accumulators + 4 rows of ``bt``
+    + the row of ``a`` being used fill AVX-512's 32 vector registers without spilling (checked in the
+    assembly). Measured on one Zen 5 core, 128 x 48 x 1056: ~215-230 GFLOP/s vs ~180-215 for 4 x 4;
+    the convolutions of ``conv_packed.py`` use it. Rows past the last multiple of 6 and columns past the
+    last multiple of 4 go to ``gemm_nt_tile``.
+    """
+    m6 = m - m % 6
+    n4 = n - n % 4
+    zero = a.dtype.type(0)
+    for i in range(0, m6, 6):
+        a0 = a[ai + i + 0, ak : ak + kc]
+        a1 = a[ai + i + 1, ak : ak + kc]
+        a2 = a[ai + i + 2, ak : ak + kc]
+        a3 = a[ai + i + 3, ak : ak + kc]
+        a4 = a[ai + i + 4, ak : ak + kc]
+        a5 = a[ai + i + 5, ak : ak + kc]
+        for j in range(0, n4, 4):
+            b0 = bt[bj + j + 0, bk : bk + kc]
+            b1 = bt[bj + j + 1, bk : bk + kc]
+            b2 = bt[bj + j + 2, bk : bk + kc]
+            b3 = bt[bj + j + 3, bk : bk + kc]
+            s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
+            s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
+            s40 = s41 = s42 = s43 = s50 = s51 = s52 = s53 = zero
+            for k in range(kc):
+                y0, y1, y2, y3 = b0[k], b1[k], b2[k], b3[k]
+                x = a0[k]
+                s00 += x * y0
+                s01 += x * y1
+                s02 += x * y2
+                s03 += x * y3
+                x = a1[k]
+                s10 += x * y0
+                s11 += x * y1
+                s12 += x * y2
+                s13 += x * y3
+                x = a2[k]
+                s20 += x * y0
+                s21 += x * y1
+                s22 += x * y2
+                s23 += x * y3
+                x = a3[k]
+                s30 += x * y0
+                s31 += x * y1
+                s32 += x * y2
+                s33 += x * y3
+                x = a4[k]
+                s40 += x * y0
+                s41 += x * y1
+                s42 += x * y2
+                s43 += x * y3
+                x = a5[k]
+                s50 += x * y0
+                s51 += x * y1
+                s52 += x * y2
+                s53 += x * y3
+            r, q = ci + i, cj + j
+            c[r + 0, q + 0] += s00
+            c[r + 0, q + 1] += s01
+            c[r + 0, q + 2] += s02
+            c[r + 0, q + 3] += s03
+            c[r + 1, q + 0] += s10
+            c[r + 1, q + 1] += s11
+            c[r + 1, q + 2] += s12
+            c[r + 1, q + 3] += s13
+            c[r + 2, q + 0] += s20
+            c[r + 2, q + 1] += s21
+            c[r + 2, q + 2] += s22
+            c[r + 2, q + 3] += s23
+            c[r + 3, q + 0] += s30
+            c[r + 3, q + 1] += s31
+            c[r + 3, q + 2] += s32
+            c[r + 3, q + 3] += s33
+            c[r + 4, q + 0] += s40
+            c[r + 4, q + 1] += s41
+            c[r + 4, q + 2] += s42
+            c[r + 4, q + 3] += s43
+            c[r + 5, q + 0] += s50
+            c[r + 5, q + 1] += s51
+            c[r + 5, q + 2] += s52
+            c[r + 5, q + 3] += s53
+    if m6 < m:
+        gemm_nt_tile(a, ai + m6, ak, bt, bj, bk, c, ci + m6, cj, m - m6, n, kc)
+    if n4 < n and m6 > 0:
+        gemm_nt_tile(a, ai, ak, bt, bj + n4, bk, c, ci, cj + n4, m6, n - n4, kc)
 
 
 @njit(parallel=True, **FAST)

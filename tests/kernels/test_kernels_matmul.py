@@ -63,3 +63,28 @@ def test_bad_shapes_are_named():
         M.matmul(np.ones((2, 3), np.float32), np.ones((4, 2), np.float32))
     with pytest.raises(ValueError, match="at least 2 dims"):
         M.matmul(np.ones(3, np.float32), np.ones((3, 2), np.float32))
+
+
+@pytest.mark.parametrize("tile", ["gemm_nt_tile", "gemm_nt_tile_6x4"])
+@given(
+    m=st.integers(1, 14),
+    n=st.integers(1, 11),
+    kc=st.integers(1, 40),
+    off=st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 3), st.integers(0, 3)),
+    seed=st.integers(0, 2**31),
+)
+@example(m=12, n=8, kc=32, off=(0, 0, 0, 0), seed=0)  # whole tiles only
+@example(m=7, n=5, kc=17, off=(1, 2, 3, 1), seed=1)  # a ragged row and column for both tiles
+def test_dot_product_tiles_accumulate_into_c_at_offsets(tile, m, n, kc, off, seed):
+    """c[ci+i, cj+j] += a[ai+i, ak:ak+kc] . bt[bj+j, bk:bk+kc], every element, ragged edges included."""
+    ai, ak, bj, bk = off
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((ai + m + 2, ak + kc + 3)).astype(np.float32)
+    bt = rng.standard_normal((bj + n + 1, bk + kc + 2)).astype(np.float32)
+    c = rng.standard_normal((m + 3, n + 4)).astype(np.float32)
+    want = c.astype(np.float64)
+    want[2 : 2 + m, 1 : 1 + n] += a[ai : ai + m, ak : ak + kc].astype(np.float64) @ bt[
+        bj : bj + n, bk : bk + kc
+    ].T.astype(np.float64)
+    getattr(M, tile)(a, ai, ak, bt, bj, bk, c, 2, 1, m, n, kc)
+    np.testing.assert_allclose(c, want, rtol=1e-5, atol=1e-4)
