@@ -14,16 +14,19 @@
 # A DCGAN is made of strided convolutions (the discriminator, downsampling) and transposed convolutions
 # (the generator, upsampling). Training needs three passes of each: the forward pass, the gradient with
 # respect to the input, and the gradient with respect to the weight. This chapter shows that all six are
-# **the same three computations**, writes them three ways (direct loops, im2col + GEMM, and the vendor
-# BLAS baseline), checks that the transposed convolution is exactly the adjoint of the convolution, and
-# measures the four DCGAN-MNIST layers.
+# **the same three computations**, writes them several ways (direct loops, per-image im2col + GEMM, the
+# vendor BLAS baseline, and the packed batch-level GEMMs that minigan uses by default), checks that the
+# transposed convolution is exactly the adjoint of the convolution, and measures the four DCGAN-MNIST
+# layers.
 #
-# Code: `minigan/kernels/reference.py` (the NumPy definitions), `minigan/kernels/cpu/conv.py` (Numba),
-# `kernels/cuda/conv.py` (the GPU's implicit GEMM), chosen by `minigan.kernels.dispatch`.
+# Code: `minigan/kernels/reference.py` (the NumPy definitions), `minigan/kernels/cpu/conv.py` and
+# `cpu/conv_packed.py` (Numba), `kernels/cuda/conv.py` (the GPU's implicit GEMM), chosen by
+# `minigan.kernels.dispatch`.
 #
 # **Run it:** `python tutorials/04_convolution_kernels.py`. `MINIGAN_QUICK=1` shrinks it to seconds
-# (batch 2 instead of 64). The full version takes about 1-2 minutes on the shared 2-core AMD EPYC (Zen 5)
-# of `kernels/RESULTS.md`, mostly the direct loops on the big layers; no GPU was available.
+# (batch 2 instead of 64; the first run also compiles the Numba kernels, ~1-2 minutes). The full version
+# takes about 1 minute with a warm Numba cache on the shared 2-core AMD EPYC (Zen 5) of
+# `kernels/RESULTS.md`; no GPU was available.
 
 # %%
 import inspect
@@ -36,6 +39,7 @@ import minigan.kernels as K
 import numpy as np
 from minigan.kernels import reference as R
 from minigan.kernels.cpu import conv as cpu_conv
+from minigan.kernels.cpu import conv_packed
 from minigan.kernels.dispatch import conv_kernels
 
 import minigan as mg
@@ -153,10 +157,10 @@ for impl in K.IMPLS:
     print(f"{impl:9s}: output {out.shape}, gradcheck {ok}")
 
 # %% [markdown]
-# ## 4. The hand-written CPU kernels
+# ## 4. The hand-written CPU kernels, first version: one image at a time
 #
-# The forward pass of the im2col + GEMM family, as minigan runs it: threads take whole images; each pads
-# its image, unrolls it into cols, and runs the dot-product register tile of chapter 03:
+# The forward pass of the per-image im2col + GEMM family: threads take whole images; each pads its image,
+# unrolls it into cols, and runs the dot-product register tile of chapter 03:
 
 # %%
 print(inspect.getsource(cpu_conv._conv2d_gemm.py_func))
@@ -170,7 +174,7 @@ print(inspect.getsource(cpu_conv._conv2d_gemm.py_func))
 xs = rng.standard_normal((3, 5, 11, 10)).astype(np.float32)
 ws = rng.standard_normal((6, 5, 3, 4)).astype(np.float32)
 y_ref = R.conv2d_forward(xs.astype(np.float64), ws.astype(np.float64), (2, 3), (1, 2))
-for family in ("gemm", "direct", "im2col_blas"):
+for family in ("packed", "gemm", "direct", "im2col_blas"):
     y_f = conv_kernels(family)["conv2d"](xs, ws, (2, 3), (1, 2))
     assert y_f.shape == y_ref.shape
     print(
@@ -182,13 +186,14 @@ for family in ("gemm", "direct", "im2col_blas"):
 #
 # All four layers of the DCGAN of chapter 08 are 4 x 4 kernels with stride 2 and padding 1. For each, the
 # forward pass and both gradients, per implementation (best of a few runs; the machine is shared).
+# `packed` is minigan's default family, the subject of section 6.
 
 # %%
 from minigan.kernels.bench import DCGAN_LAYERS, best_times, conv_passes  # noqa: E402
 
 batch = 2 if QUICK else 64
 rounds = 1 if QUICK else 3
-families = ("gemm", "im2col_blas") if not QUICK else ("gemm", "im2col_blas", "direct")
+families = ("packed", "gemm", "im2col_blas") if not QUICK else ("packed", "gemm", "im2col_blas", "direct")
 results = {}
 for name, kind, cin, cout, h in DCGAN_LAYERS:
     xl = rng.standard_normal((batch, cin, h, h)).astype(np.float32)
@@ -218,20 +223,80 @@ ax.legend()
 save(fig, "04_dcgan_layers.png")
 
 # %% [markdown]
+# ## 6. Rearranging the data: the packed family (minigan's default)
+#
+# The per-image version loses to PyTorch by about 2x on the big layers, and not in its multiply-adds
+# (its register tile runs at ~180-240 GFLOP/s in cache): im2col copies runs of only kw = 4 numbers, the
+# weight gradient's GEMM is 64 small products whose inner dimension is P = 49, the input gradient's
+# col2im scatters, and a 49th column of every image falls outside the 4 x 4 tiles. `cpu/conv_packed.py`
+# keeps the tile and changes what it is fed, one idea per pass:
+#
+# - **Forward: channels last.** Copy x once to a padded NHWC array. A patch row `a` is then one
+#   contiguous run of kw*C numbers (256 for the 64 -> 128 layer), so a panel of 6 patches is 24 memcpys;
+#   positions of all images form one stream, and the weight is repacked once to the same (a, b, c) order.
+# - **Input gradient: sub-pixel phases.** With stride 2 and a 4 x 4 kernel, gx pixel (u, v) only meets
+#   the taps a = (u + 1) mod 2 + 2m, b = (v + 1) mod 2 + 2m': gx splits into 4 interleaved "phases",
+#   each a dense stride-1 convolution of gy with a 2 x 2 sub-kernel. No multiplications by the zeros a
+#   transposed convolution inserts, no col2im: each gx pixel is written once. In NumPy:
+
+
+# %%
+def subpixel_backward_input(gy, w, h, wd):
+    """gx = conv^T(gy, w) for k4, s2, p1, phase by phase (the idea of conv_packed's input gradient)."""
+    n, o, ho, wo = gy.shape
+    gyp = np.pad(gy, ((0, 0), (0, 0), (1, 1), (1, 1)))  # gy[i] at gyp[i + 1]: taps past the edge read 0
+    gx = np.zeros((n, w.shape[1], h, wd))
+    for r in (0, 1):
+        for s in (0, 1):
+            us, vs = np.arange(1 - r, h, 2), np.arange(1 - s, wd, 2)  # the pixels with (u + 1) % 2 == r
+            T, V = (us + 1) // 2, (vs + 1) // 2
+            for m in (0, 1):
+                for mm in (0, 1):  # tap (r + 2m, s + 2mm) reads gy at (T - m, V - mm)
+                    patch = gyp[:, :, T - m + 1][:, :, :, V - mm + 1]
+                    tap = w[:, :, r + 2 * m, s + 2 * mm]
+                    gx[:, :, us[:, None], vs[None, :]] += np.einsum("nouv,oc->ncuv", patch, tap)
+    return gx
+
+
+gy8 = rng.standard_normal((2, 5, 4, 4))
+w8 = rng.standard_normal((5, 3, 4, 4))
+gx_phases = subpixel_backward_input(gy8, w8, 8, 8)
+gx_ref = R.conv2d_backward_input(gy8, w8, (2, 3, 8, 8), stride=2, padding=1)
+print(f"sub-pixel phases vs conv^T: max |difference| = {np.abs(gx_phases - gx_ref).max():.1e}")
+assert np.allclose(gx_phases, gx_ref)
+
+# %% [markdown]
+# - **Weight gradient: one GEMM over the batch.** gw (O, CK) = gy (O, N*P) . cols (CK, N*P)^T, a single
+#   contraction over all 3136 positions of the batch instead of 49 per image. Each row of the transposed
+#   patch matrix must be contiguous for the dot-product tile; `phase_planes` copies x batch-innermost and
+#   split by stride phase so that it is, without building the matrix (about kw/sw = 2 times the size of x).
+# - Threads own disjoint outputs in every pass (positions, phases' pixels, columns of gw): no reductions.
+#
+# Two details cost as much as the ideas: Numba compiles `dst[:] = src` with an overlap check and a
+# temporary (a loop over 1-D views is ~8x faster), and buffers whose rows are exactly 4 KiB apart made the
+# run time flip between 3.9 and 5.3 ms with the heap's layout (rows are padded by `lead`). The sub-pixel
+# kernel as minigan runs it:
+
+# %%
+print(inspect.getsource(conv_packed._conv2d_backward_input_subpixel.py_func))
+
+# %% [markdown]
 # Measured on the machine of `kernels/RESULTS.md` (one thread, CPU time, batch 64; forward + both
 # gradients, ms):
 #
-# | layer | kernels: im2col + GEMM | vendor: im2col + BLAS | direct | PyTorch CPU |
-# |---|---:|---:|---:|---:|
-# | Conv 1->64, 28->14 | 3.8 | 2.8 | 27 | 2.9 |
-# | Conv 64->128, 14->7 | 27.0 | 37.5 | 1048 | 13.5 |
-# | ConvT 128->64, 7->14 | 30.1 | 37.3 | 1021 | 12.5 |
-# | ConvT 64->1, 14->28 | 3.1 | 2.4 | 27 | 2.8 |
+# | layer | kernels: packed | per-image im2col + GEMM | vendor: im2col + BLAS | direct | PyTorch CPU |
+# |---|---:|---:|---:|---:|---:|
+# | Conv 1->64, 28->14 | 1.65 | 2.67 | 2.08 | 26 | 2.41 |
+# | Conv 64->128, 14->7 | 14.8 | 26.5 | 34.0 | 997 | 12.1 |
+# | ConvT 128->64, 7->14 | 14.4 | 26.1 | 32.7 | 998 | 11.8 |
+# | ConvT 64->1, 14->28 | 1.64 | 2.65 | 2.13 | 26 | 2.38 |
 #
-# The hand-written path beats im2col + OpenBLAS on the two big layers (where the time is), so it is
-# minigan's CPU default; PyTorch (oneDNN's JIT-compiled AVX-512 convolutions) is still about 2x faster
-# there. Direct loops are 40x slower than either GEMM: the reuse that the GEMM's register tile gets from
-# each load is exactly what they lack.
+# The packed family is minigan's CPU default: 1.22x PyTorch on the big layers (the per-image version:
+# 2.2x) and 0.69x on the small ones. PyTorch (oneDNN's JIT-compiled AVX-512 kernels) keeps a tile of
+# outputs in vector registers and never reduces across a vector; the dot-product tile pays one horizontal
+# reduction per output per dot product (~10% of the loop at length 1024, ~20% at the input gradient's
+# 512). Direct loops are 40-80x slower than any GEMM: the reuse that the register tile gets from each
+# load is exactly what they lack.
 #
 # ## Summary
 #
@@ -239,17 +304,20 @@ save(fig, "04_dcgan_layers.png")
 #   transposed convolution is the input gradient, i.e. the adjoint, checked by `<Ax, y> = <x, A^T y>`.
 # - im2col turns each pass into a matmul at the price of a kh kw / (sh sw)-times larger copy; doing it
 #   per image keeps that copy in cache. Implicit GEMM (the GPU kernel) removes the copy altogether.
-# - On the CPU, minigan's default is the hand-written im2col + register-tiled GEMM.
+# - What makes the CPU kernels fast is the layout, not new arithmetic: channels-last panels, sub-pixel
+#   phases for the transposed convolution, and one batch-wide GEMM for the weight gradient, each feeding
+#   the same register tile long contiguous dot products.
 #
 # ## Exercises
 #
 # 1. Write `conv2d_backward_input` as a *gather* (for each input pixel, sum over the taps that reach it)
 #    and check it against the reference. Which (a, b) taps reach pixel (ih, iw) when the stride is 2?
-# 2. A stride-2, 4 x 4 transposed convolution can be split into 4 stride-1 convolutions with 2 x 2
-#    kernels, one per output-pixel phase ("sub-pixel" convolution). Derive the split, implement it with
-#    the reference and compare.
-# 3. Time the weight gradient of the 64 -> 128 layer with the batch split into 1, 2, 4 partial sums.
-#    When does the final reduction start to matter?
+# 2. Generalise `subpixel_backward_input` to any kernel, stride and padding (how many taps does a phase
+#    have when the kernel is not a multiple of the stride? which phases have none?) and compare with
+#    `conv_packed._conv2d_backward_input_subpixel`, which does it.
+# 3. The packed forward pass spends ~0.3 ms on the NCHW -> NHWC copy of x. In a network, the backward
+#    pass needs the same copy again; sketch a cache that would let the two share it, and the ways it
+#    could go stale.
 
 # %%
 print(f"chapter 04 ran in {time.perf_counter() - T0:.1f} s")
