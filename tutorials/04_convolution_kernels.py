@@ -24,9 +24,9 @@
 # `minigan.kernels.dispatch`.
 #
 # **Run it:** `python tutorials/04_convolution_kernels.py`. `MINIGAN_QUICK=1` shrinks it to seconds
-# (batch 2 instead of 64; the first run also compiles the Numba kernels, ~1-2 minutes). The full version
-# takes about 1 minute with a warm Numba cache on the shared 2-core AMD EPYC (Zen 5) of
-# `kernels/RESULTS.md`; no GPU was available.
+# (batch 2 instead of 64). The full version ran in 2.5 s with a warm Numba cache on the shared 2-core AMD
+# EPYC (Zen 5) of `kernels/RESULTS.md` (the first run compiles the Numba kernels: 1-2 minutes); no GPU
+# was available.
 
 # %%
 import inspect
