@@ -6,7 +6,10 @@ when a CuPy array arrives). Layout:
 
     reference.py   the readable NumPy definitions every kernel is tested against
     cpu/matmul.py  the CPU matmul ladder: naive -> loop order -> parallel -> packed + register-tiled
-    cpu/conv.py    CPU convolutions: direct loops, im2col + GEMM (hand-written), im2col + BLAS
+    cpu/conv.py    CPU convolutions: direct loops, per-image im2col + GEMM, im2col + BLAS
+    cpu/conv_packed.py  the default CPU convolutions: NHWC panels, sub-pixel input gradient,
+                   one batch-level weight-gradient GEMM (chapter 04, section 6)
+    cpu/batchnorm.py  fused batch-norm training kernels (used by minigan.ops.normalization)
     cuda/          the GPU kernels (same signatures)
     dispatch.py    which implementation runs: "reference", "kernels" or "vendor", per device
     bench.py       ``python -m minigan.kernels.bench`` (or ``minigan bench``): timings vs BLAS / PyTorch
