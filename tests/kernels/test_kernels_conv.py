@@ -12,43 +12,12 @@ reaches.
 
 import numpy as np
 import pytest
+from conv_cases import case, geometry, rel_err
 from hypothesis import example, given
-from hypothesis import strategies as st
 from minigan.kernels import dispatch
 from minigan.kernels import reference as R
 
 FAMILIES = dispatch.CONV_FAMILIES
-
-
-def rel_err(out, ref):
-    return float(np.max(np.abs(out - ref)) / max(np.max(np.abs(ref)), 1e-30))
-
-
-def case(n, c, o, h, w, kh, kw, stride, padding, seed, dtype=np.float32):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, c, h, w)).astype(dtype)
-    wt = rng.standard_normal((o, c, kh, kw)).astype(dtype)
-    ho, wo = R.conv_output_size(h, w, kh, kw, stride, padding)
-    gy = rng.standard_normal((n, o, ho, wo)).astype(dtype)
-    return x, wt, gy
-
-
-@st.composite
-def geometry(draw):
-    h, w = draw(st.integers(1, 9)), draw(st.integers(1, 9))
-    ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
-    return dict(
-        n=draw(st.integers(1, 3)),
-        c=draw(st.integers(1, 4)),
-        o=draw(st.integers(1, 5)),
-        h=h,
-        w=w,
-        kh=draw(st.integers(1, min(5, h + 2 * ph))),
-        kw=draw(st.integers(1, min(5, w + 2 * pw))),
-        stride=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
-        padding=(ph, pw),
-        seed=draw(st.integers(0, 2**31)),
-    )
 
 
 EDGE_CASES = [
