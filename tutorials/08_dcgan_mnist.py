@@ -33,10 +33,10 @@
 # tiny batches, or synthetic images when no MNIST files are found). Figures go to `tutorials/_out/` (or
 # `$MINIGAN_OUT`). MNIST is looked up in `$MINIGAN_MNIST_DIR` if set, else in minigan's data cache
 # (`$MINIGAN_DATA/mnist` or `~/.cache/minigan/mnist`, downloaded with md5 checks when missing). The full
-# version (`STEPS = 1000` below) took 185 s (0.18 s per training step) on a 2-core x86 CPU shared with
-# other jobs, no GPU; the last cell prints the time of your run. A longer run with the command line
-# (`minigan train --data mnist ...`, section 8: 12 000 steps with R1, about 20 minutes) is what the README's
-# sample grid `tutorials/figures/dcgan_mnist_samples.png` comes from.
+# version (`STEPS = 1000` below, for each of two recipes) took 143 s (0.06 s per DCGAN step, 0.08 s with
+# R1) on a 2-core x86 CPU (AMD EPYC), no GPU; the last cell prints the time of your run. A longer run
+# with the command line (`minigan train --data mnist ...`, section 8: 12 000 steps with R1, 17 minutes on
+# the same CPU) is what the README's sample grid `tutorials/figures/dcgan_mnist_samples.png` comes from.
 
 # %%
 import os
@@ -315,7 +315,9 @@ save(plot_image_grid(snapshots[-1][1], nrow=8, title=f"samples after {STEPS} ste
 # (`minigan.optim.swa_utils.AveragedModel`, decay 0.999, with `update_bn` to recompute batch norm's
 # statistics for the averaged weights) gave class KL 0.068 vs 0.054 at step 12 000 of the plain recipe.
 # Averaging smooths oscillations, and this imbalance does not oscillate. The cell trains the R1 recipe for
-# as many steps as section 5 and keeps such an average along the way, so you can compare all three.
+# as many steps as section 5 and keeps such an average along the way, so you can compare all three. After
+# only 1 000 steps the average is blurry: its horizon is about $1/(1 - 0.999) = 1000$ steps, so it still
+# remembers the untrained start.
 
 # %%
 from minigan.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, update_bn
