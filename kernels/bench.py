@@ -39,6 +39,9 @@ DCGAN_LAYERS = [
 ]
 
 
+BLAS_FAMILIES = ("im2col_blas",)  # conv families whose GEMMs run in OpenBLAS
+BLAS_SETTLE_S = 0.5  # pause after them: OpenBLAS threads spin for a while after their last call
+
 CLOCK = time.perf_counter
 """The clock ``best_times`` reads: wall time, or ``time.thread_time`` with ``--clock cpu``."""
 
@@ -191,8 +194,15 @@ def conv_rows(batch, repeat, families=("packed", "gemm", "im2col_blas", "direct"
             for i, fn in enumerate(tp):
                 cands[("torch", i)] = fn
         slow = {k: v for k, v in cands.items() if k[0] == "direct"}
-        times = best_times({k: v for k, v in cands.items() if k[0] != "direct"}, repeat)
+        blas = {k: v for k, v in cands.items() if k[0] in BLAS_FAMILIES}
+        rest = {k: v for k, v in cands.items() if k[0] != "direct" and k[0] not in BLAS_FAMILIES}
+        times = best_times(rest, repeat)
+        # OpenBLAS's worker threads busy-wait after every call; interleaved with the others they took a core
+        # from whichever candidate ran next (2 threads: packed and PyTorch both ~2x slower, at random), so
+        # the BLAS family is timed on its own, after them, and given time to fall asleep
+        times.update(best_times(blas, repeat))
         times.update(best_times(slow, direct_repeat))  # direct loops are ~100x slower on big layers
+        time.sleep(BLAS_SETTLE_S)
         torch_total = sum(times[("torch", i)] for i in range(3)) if tp is not None else None
         for fam in [*families, "torch"] if tp is not None else families:
             t = [times[(fam, i)] * 1e3 for i in range(3)]
