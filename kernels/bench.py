@@ -206,7 +206,8 @@ def conv_rows(batch, repeat, families=("packed", "gemm", "im2col_blas", "direct"
         # the BLAS family is timed on its own, after them, and given time to fall asleep
         times.update(best_times(blas, repeat))
         times.update(best_times(slow, direct_repeat))  # direct loops are ~100x slower on big layers
-        time.sleep(BLAS_SETTLE_S)
+        if blas:
+            time.sleep(BLAS_SETTLE_S)
         torch_total = sum(times[("torch", i)] for i in range(3)) if tp is not None else None
         for fam in [*families, "torch"] if tp is not None else families:
             t = [times[(fam, i)] * 1e3 for i in range(3)]

@@ -320,6 +320,7 @@ save(plot_image_grid(snapshots[-1][1], nrow=8, title=f"samples after {STEPS} ste
 # remembers the untrained start.
 
 # %%
+from minigan.optim.schedule import lr_factor, set_lr
 from minigan.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, update_bn
 
 mg.manual_seed(0)
@@ -334,9 +335,7 @@ trainer_r1 = Trainer(
 G_ema = AveragedModel(G_r1, multi_avg_fn=get_ema_multi_avg_fn(0.999))
 t_r1 = time.perf_counter()
 for step in range(STEPS):
-    lr = 2e-4 * max(0.1, 1 - 0.9 * step / 12000)  # linear decay to 10 % over 12 000 steps
-    for opt in (opt_G, opt_D):
-        opt.param_groups[0]["lr"] = lr
+    set_lr([opt_G, opt_D], 2e-4 * lr_factor(step, 12000))  # linear decay to 10 % over 12 000 steps
     rec = trainer_r1.step()
     G_ema.update_parameters(G_r1)
 print(f"R1 recipe: {STEPS} steps in {time.perf_counter() - t_r1:.1f} s; last R1 penalty {rec['penalty']:.4f}")

@@ -27,6 +27,7 @@ import numpy as np
 from .. import io, optim
 from ..gan import Trainer, losses
 from ..gan.trainer import NonFiniteError
+from ..optim.schedule import lr_factor, set_lr
 from ..random import get_rng_state, manual_seed, set_rng_state
 from .common import CLIError, blas_threads, check_device, generate, get_spec
 from .rundir import RunDir, RunDirError
@@ -56,7 +57,6 @@ GENERIC_DEFAULTS = {
 LOSS_CHOICES = ("minimax", "nonsaturating", "lsgan", "hinge", "wasserstein", "wgan-gp")
 EVAL_SEED = 0  # the noise seed of the final evaluation, the same as ``minigan eval``'s default
 N_FIXED = 1000  # samples in each training snapshot
-FINAL_LR_FRACTION = 0.1  # where the linear learning-rate decay ends, as a fraction of --lr
 
 
 def _flag(key: str) -> str:
@@ -242,21 +242,6 @@ def _restore(rd: RunDir, trainer: Trainer, data_rng) -> None:
         raise CLIError(f"cannot resume: checkpoint {rd.checkpoint} does not fit this run ({err})") from None
 
 
-def lr_factor(step: int, decay_steps: int, final: float = FINAL_LR_FRACTION) -> float:
-    """The learning-rate multiplier for the step after ``step`` completed ones: 1 -> ``final`` linearly
-    over ``decay_steps`` steps, then ``final``; always 1 when ``decay_steps`` is 0. It depends on the step
-    alone (not on ``--steps``), so a run resumed to a later step follows the same schedule."""
-    if decay_steps <= 0:
-        return 1.0
-    return max(final, 1.0 - (1.0 - final) * step / decay_steps)
-
-
-def _set_lr(trainer: Trainer, lr: float) -> None:
-    for opt in (trainer.opt_G, trainer.opt_D):
-        for group in opt.param_groups:
-            group["lr"] = lr
-
-
 def _game(config: dict) -> str:
     """'nonsaturating + r1': the loss and the penalty, for messages."""
     return config["loss"] + (f" + {config['penalty']}" if config.get("penalty") else "")
@@ -326,7 +311,7 @@ def _loop(rd: RunDir, spec, data, trainer: Trainer, data_rng, config: dict, bar)
     z_fixed = z_fixed.astype(np.float32)
     while trainer.step_count < steps:
         lr = config["lr"] * lr_factor(trainer.step_count, config["lr_decay_steps"])
-        _set_lr(trainer, lr)
+        set_lr([trainer.opt_G, trainer.opt_D], lr)
         try:
             record = trainer.step()
         except NonFiniteError as err:

@@ -1,0 +1,27 @@
+"""The learning-rate schedule of ``minigan train --lr-decay-steps`` and chapter 08: a linear decay to a
+fraction of the starting rate, then constant. Chapter 08 (balancing the classes).
+
+    for step in range(steps):
+        set_lr([opt_G, opt_D], lr * lr_factor(step, decay_steps))
+        trainer.step()
+"""
+
+from __future__ import annotations
+
+FINAL_LR_FRACTION = 0.1  # where the linear decay ends, as a fraction of the starting rate
+
+
+def lr_factor(step: int, decay_steps: int, final: float = FINAL_LR_FRACTION) -> float:
+    """The learning-rate multiplier for the step after ``step`` completed ones: 1 -> ``final`` linearly
+    over ``decay_steps`` steps, then ``final``; always 1 when ``decay_steps`` is 0. It depends on the step
+    alone (not on the run's length), so a run resumed to a later step follows the same schedule."""
+    if decay_steps <= 0:
+        return 1.0
+    return max(final, 1.0 - (1.0 - final) * step / decay_steps)
+
+
+def set_lr(optimizers, lr: float) -> None:
+    """Set ``lr`` in every parameter group of every optimizer in ``optimizers``."""
+    for opt in optimizers:
+        for group in opt.param_groups:
+            group["lr"] = lr
