@@ -42,7 +42,7 @@ class CheckpointError(RuntimeError):
 def _flatten(obj, path: str, arrays: dict):
     """The JSON description of ``obj``; its arrays are put into ``arrays`` under unique names."""
     if isinstance(obj, Tensor):
-        obj = obj.data
+        obj = obj.array
     if isinstance(obj, np.ndarray) or is_cupy_array(obj) or isinstance(obj, np.generic):
         name = path or "value"
         while name in arrays or name == _META:

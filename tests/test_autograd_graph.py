@@ -14,7 +14,7 @@ def t(values, **kw):
 def test_reuse_accumulates_x_times_x():
     x = t([3.0, -2.0])
     (x * x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [6.0, -4.0])
+    np.testing.assert_allclose(x.grad.array, [6.0, -4.0])
 
 
 def test_diamond_and_shared_subexpression():
@@ -29,7 +29,7 @@ def test_grad_accumulates_across_backward_calls():
     x = t([1.0, 2.0])
     (x * 2.0).sum().backward()
     (x * 3.0).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [5.0, 5.0])
+    np.testing.assert_allclose(x.grad.array, [5.0, 5.0])
 
 
 def test_broadcast_grad_has_input_shape():
@@ -37,8 +37,8 @@ def test_broadcast_grad_has_input_shape():
     b = t(np.ones((4, 1)))
     (a * b).sum().backward()
     assert a.grad.shape == (2, 1, 3) and b.grad.shape == (4, 1)
-    np.testing.assert_allclose(a.grad.data, 4.0)
-    np.testing.assert_allclose(b.grad.data, 6.0)
+    np.testing.assert_allclose(a.grad.array, 4.0)
+    np.testing.assert_allclose(b.grad.array, 6.0)
 
 
 def test_no_grad_records_nothing():
@@ -52,7 +52,7 @@ def test_detach_cuts_the_graph():
     x = t([1.0, 2.0])
     y = (x.detach() * x).sum()
     y.backward()
-    np.testing.assert_allclose(x.grad.data, [1.0, 2.0])
+    np.testing.assert_allclose(x.grad.array, [1.0, 2.0])
 
 
 def test_second_backward_without_retain_graph_raises():
@@ -68,7 +68,7 @@ def test_retain_graph_allows_second_backward():
     y = (x * x).sum()
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_allclose(x.grad.data, [4.0])
+    np.testing.assert_allclose(x.grad.array, [4.0])
 
 
 def test_create_graph_gives_differentiable_gradients():
@@ -84,7 +84,7 @@ def test_grad_wrt_intermediate_tensor():
     h = x * 2.0
     y = (h * h).sum()
     (gh,) = mg.autograd.grad(y, h)
-    np.testing.assert_allclose(gh.data, 2 * h.data)
+    np.testing.assert_allclose(gh.array, 2 * h.array)
     assert x.grad is None
 
 
@@ -111,7 +111,7 @@ def test_backward_of_non_scalar_needs_gradient():
     with pytest.raises(RuntimeError, match=r"shape \(2,\).*gradient="):
         (x * 2.0).backward()
     (x * 2.0).backward(gradient=mg.tensor([1.0, 1.0], dtype=np.float64))
-    np.testing.assert_allclose(x.grad.data, [2.0, 2.0])
+    np.testing.assert_allclose(x.grad.array, [2.0, 2.0])
 
 
 def test_gradient_with_wrong_shape_is_rejected():

@@ -72,7 +72,7 @@ class CubeConstantInBackward(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        return gy * 3.0 * Tensor(x.data**2)
+        return gy * 3.0 * Tensor(x.array**2)
 
 
 # -- gradcheck -------------------------------------------------------------------------------------
@@ -168,9 +168,9 @@ def test_gradcheck_subsamples_large_inputs_and_still_catches_bugs():
 
 def test_gradcheck_leaves_inputs_untouched():
     x = t64([1.0, 2.0, 3.0])
-    before = x.data.copy()
+    before = x.array.copy()
     gradcheck(lambda x: x.exp(), [x])
-    np.testing.assert_array_equal(x.data, before)
+    np.testing.assert_array_equal(x.array, before)
     assert x.grad is None
 
 
@@ -222,7 +222,7 @@ def test_every_layout_keeps_shape_and_values(a, kind, axis):
 
 @given(S.tensors(S.shapes(min_dims=2, min_side=2), layout="transposed", requires_grad=True))
 def test_tensors_keep_the_layout(x):
-    assert isinstance(x, Tensor) and x.requires_grad and not x.data.flags.c_contiguous
+    assert isinstance(x, Tensor) and x.requires_grad and not x.array.flags.c_contiguous
 
 
 @given(S.arrays(avoid=(0.0, 1.0), margin=0.1))

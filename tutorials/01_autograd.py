@@ -93,8 +93,8 @@ def fd_gradient(f, x, h=1e-6):
             e = np.zeros(x.shape)
             e[j] = h
             g[j] = (
-                f(mg.tensor(x.data + e, dtype=mg.float64)).item()
-                - f(mg.tensor(x.data - e, dtype=mg.float64)).item()
+                f(mg.tensor(x.array + e, dtype=mg.float64)).item()
+                - f(mg.tensor(x.array - e, dtype=mg.float64)).item()
             ) / (2 * h)
     return g
 
@@ -112,7 +112,7 @@ for n in sizes:
     t = time.perf_counter()
     loss_fn(x).backward()
     t_rev.append(time.perf_counter() - t)
-    assert np.allclose(x.grad.data, g_fd, atol=1e-6)  # same gradient, two ways
+    assert np.allclose(x.grad.array, g_fd, atol=1e-6)  # same gradient, two ways
     print(f"n={n:5d}   finite differences {t_fd[-1] * 1e3:8.1f} ms   reverse mode {t_rev[-1] * 1e3:6.2f} ms")
 
 fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -433,7 +433,7 @@ assert w.grad.shape == w.shape and b.grad.shape == b.shape  # a gradient always 
 Xn, wn, tn = X.numpy(), w.detach().numpy(), target.numpy()
 yn = np.tanh(Xn @ wn + 0.1)
 gh = 2 * (yn - tn) * (1 - yn**2) / 4
-assert np.allclose(w.grad.data, Xn.T @ gh, atol=1e-6) and np.isclose(b.grad.item(), gh.sum(), atol=1e-6)
+assert np.allclose(w.grad.array, Xn.T @ gh, atol=1e-6) and np.isclose(b.grad.item(), gh.sum(), atol=1e-6)
 print("matches the hand-derived NumPy gradient")
 
 # %% [markdown]
@@ -547,14 +547,14 @@ y = x.tanh()
 print("dy.creator :", dy.creator, "  (the gradient is itself the output of a Function)")
 th = np.tanh(xs)
 assert dy.shape == x.shape and d2y.shape == x.shape
-assert np.allclose(dy.data, 1 - th**2, atol=1e-12)
-assert np.allclose(d2y.data, -2 * th * (1 - th**2), atol=1e-12)
-print("max |d2y - closed form| =", np.abs(d2y.data - (-2 * th * (1 - th**2))).max())
+assert np.allclose(dy.array, 1 - th**2, atol=1e-12)
+assert np.allclose(d2y.array, -2 * th * (1 - th**2), atol=1e-12)
+print("max |d2y - closed form| =", np.abs(d2y.array - (-2 * th * (1 - th**2))).max())
 
 fig, ax = plt.subplots(figsize=(5.5, 3.5))
 ax.plot(xs, th, label=r"$\tanh x$")
-ax.plot(xs, dy.data, label=r"$d/dx$ (autograd)")
-ax.plot(xs, d2y.data, label=r"$d^2/dx^2$ (autograd, create_graph)")
+ax.plot(xs, dy.array, label=r"$d/dx$ (autograd)")
+ax.plot(xs, d2y.array, label=r"$d^2/dx^2$ (autograd, create_graph)")
 ax.plot(xs[::10], (-2 * th * (1 - th**2))[::10], "k.", label="closed form of the 2nd derivative")
 ax.axhline(0, color="0.8", lw=0.8)
 ax.set_xlabel("x")

@@ -169,7 +169,7 @@ assert at_1e6[("float32", True)] > 1e-3 and at_1e6[("float64", True)] < 1e-9
 def numerical_gradient(fn, x, eps=1e-6):
     """Central differences of a scalar-valued fn at the float64 tensor x, one element at a time."""
     g = np.zeros(x.shape)
-    work = x.data.copy()
+    work = x.array.copy()
     with mg.no_grad():
         for j in np.ndindex(x.shape):
             saved = work[j]
@@ -186,10 +186,10 @@ x = mg.tensor(np.random.default_rng(0).standard_normal((3, 4)), dtype=mg.float64
 scalar_fn = lambda x: (x.tanh() * x.exp()).sum()
 scalar_fn(x).backward()
 numeric = numerical_gradient(scalar_fn, x)
-print("analytic (autograd):\n", np.round(x.grad.data, 6))
-print("max |analytic - numeric| =", np.abs(x.grad.data - numeric).max())
+print("analytic (autograd):\n", np.round(x.grad.array, 6))
+print("max |analytic - numeric| =", np.abs(x.grad.array - numeric).max())
 assert x.grad.shape == x.shape == numeric.shape
-assert np.allclose(x.grad.data, numeric, atol=1e-8)
+assert np.allclose(x.grad.array, numeric, atol=1e-8)
 
 # %% [markdown]
 # An op has a *tensor* output $y$, though, and the object to check is its Jacobian $J = \partial y /
@@ -225,7 +225,7 @@ print(inspect.getsource(gradcheck_module._compare_input))
 
 # %%
 tol = 1e-5 + 1e-3 * np.abs(numeric)
-print(f"worst |analytic - numeric| / tolerance = {(np.abs(x.grad.data - numeric) / tol).max():.1e}")
+print(f"worst |analytic - numeric| / tolerance = {(np.abs(x.grad.array - numeric) / tol).max():.1e}")
 try:
     gradcheck(lambda x: x.tanh(), [mg.randn(3, requires_grad=True)])  # float32
 except TypeError as err:
@@ -529,7 +529,7 @@ except GradcheckError as err:
 # 1. Re-plot §1 for $f(x) = x^3$ at $x = 0$ (where $f' = 0$): what does the relative error do, and which
 #    part of the tolerance rule saves the day?
 # 2. Plant a bug that `gradcheck` cannot see but `gradgradcheck` can: write a `Softplus` whose backward
-#    computes $\sigma(x)$ with NumPy on `x.data` and wraps it with `mg.tensor` (a constant). Check both.
+#    computes $\sigma(x)$ with NumPy on `x.array` and wraps it with `mg.tensor` (a constant). Check both.
 # 3. Richardson extrapolation: combine central differences at $h$ and $2h$ to cancel the $h^2$ term.
 #    Add it to the plot of §1. What is the new optimal $h$ and error in float64?
 # 4. Write a property test that `gradcheck` holds for `a / b` for any broadcastable shapes, with `b` kept

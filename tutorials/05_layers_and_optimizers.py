@@ -96,7 +96,7 @@ class ScaleShift(nn.Module):
         self.register_buffer("calls", mg.zeros((), dtype=np.int64))  # saved, not learned
 
     def forward(self, x):
-        self.calls.data += 1
+        self.calls.array += 1
         return x * self.gamma + self.beta
 
 
@@ -135,11 +135,11 @@ x = mg.randn(4, 3, requires_grad=True)
 y = lin(x)
 gy = mg.randn(4, 2)
 y.backward(gy)
-W, b = lin.weight.data, lin.bias.data
-np.testing.assert_allclose(y.data, x.data @ W.T + b, rtol=1e-5)
-np.testing.assert_allclose(x.grad.data, gy.data @ W, rtol=1e-5)
-np.testing.assert_allclose(lin.weight.grad.data, gy.data.T @ x.data, rtol=1e-5)
-np.testing.assert_allclose(lin.bias.grad.data, gy.data.sum(axis=0), rtol=1e-5)
+W, b = lin.weight.array, lin.bias.array
+np.testing.assert_allclose(y.array, x.array @ W.T + b, rtol=1e-5)
+np.testing.assert_allclose(x.grad.array, gy.array @ W, rtol=1e-5)
+np.testing.assert_allclose(lin.weight.grad.array, gy.array.T @ x.array, rtol=1e-5)
+np.testing.assert_allclose(lin.bias.grad.array, gy.array.sum(axis=0), rtol=1e-5)
 print("y = x W^T + b and its three gradients match the formulas")
 
 # %% [markdown]
@@ -174,7 +174,7 @@ def activation_stds(init_fn, depth=20, width=256):
     with mg.no_grad():
         for layer in layers:
             h = F.relu(layer(h))
-            stds.append(float(h.data.std()))
+            stds.append(float(h.array.std()))
     return stds
 
 
@@ -224,7 +224,7 @@ y = F.conv2d(x, w, stride=2, padding=1)
 gy = mg.randn(*y.shape)
 (gx,) = mg.autograd.grad(y, [x], gy)
 print("conv2d:", x.shape, "->", y.shape, "  conv_transpose2d:", gy.shape, "->", gx.shape)
-np.testing.assert_allclose(F.conv_transpose2d(gy, w, stride=2, padding=1).data, gx.data, rtol=1e-4, atol=1e-5)
+np.testing.assert_allclose(F.conv_transpose2d(gy, w, stride=2, padding=1).array, gx.array, rtol=1e-4, atol=1e-5)
 print("conv_transpose2d(gy, w) == d<conv2d(x, w), gy>/dx")
 
 # %% [markdown]
@@ -277,7 +277,7 @@ with mg.no_grad():
 print("image", image.shape, "-> response", response.shape)
 fig, axes = plt.subplots(1, 3, figsize=(9, 3))
 for ax, img, title in zip(
-    axes, [image, response.data[0, 0], response.data[0, 1]], ["input", "Sobel x", "Sobel y"]
+    axes, [image, response.array[0, 0], response.array[0, 1]], ["input", "Sobel x", "Sobel y"]
 ):
     ax.imshow(img, cmap="gray" if title == "input" else "RdBu")
     ax.set_title(title)
@@ -310,16 +310,16 @@ for _ in range(steps):
         true_mean.reshape(1, 3, 1, 1)
     )
     out = bn(batch)
-    history.append(bn.running_mean.data.copy())
-per_channel = out.data.transpose(1, 0, 2, 3).reshape(3, -1)
+    history.append(bn.running_mean.array.copy())
+per_channel = out.array.transpose(1, 0, 2, 3).reshape(3, -1)
 print(
     "training-mode output, per channel: mean",
     per_channel.mean(1).round(4),
     " std",
     per_channel.std(1).round(4),
 )
-print("running mean", bn.running_mean.data.round(3), "(true", true_mean, ")  running var",
-      bn.running_var.data.round(3), "(true", true_std**2, ")")  # fmt: skip
+print("running mean", bn.running_mean.array.round(3), "(true", true_mean, ")  running var",
+      bn.running_var.array.round(3), "(true", true_std**2, ")")  # fmt: skip
 print("num_batches_tracked =", int(bn.num_batches_tracked.item()))
 assert np.allclose(per_channel.mean(1), 0, atol=1e-4) and np.allclose(per_channel.std(1), 1, atol=1e-2)
 
@@ -345,14 +345,14 @@ out_a = bn(mg.cat([sample, others_a]))[0]
 out_b = bn(mg.cat([sample, others_b]))[0]
 print(
     "training mode: same sample, different batch-mates -> max difference",
-    float(np.abs(out_a.data - out_b.data).max()),
+    float(np.abs(out_a.array - out_b.array).max()),
 )
 bn.eval()
 out_a = bn(mg.cat([sample, others_a]))[0]
 out_b = bn(mg.cat([sample, others_b]))[0]
 print(
     "eval mode:     same sample, different batch-mates -> max difference",
-    float(np.abs(out_a.data - out_b.data).max()),
+    float(np.abs(out_a.array - out_b.array).max()),
 )
 
 # %% [markdown]
@@ -382,7 +382,7 @@ gamma, beta = mg.ones(128, requires_grad=True), mg.zeros(128, requires_grad=True
 gy = mg.randn(64, 128, 7, 7)
 fused = lambda: F.batch_norm(x, None, None, gamma, beta, training=True)  # noqa: E731
 composed = lambda: batch_norm_composed(x, gamma, beta)  # noqa: E731
-np.testing.assert_allclose(fused().data, composed().data, atol=1e-4)
+np.testing.assert_allclose(fused().array, composed().array, atol=1e-4)
 reps = 5 if QUICK else 30
 timings = {}
 for name, fn in (("fused Function", fused), ("composed from ops", composed)):
@@ -419,7 +419,7 @@ with np.load(path) as stored:
 images = mg.randn(4, 1, 28, 28)
 D.eval()
 D2.eval()
-np.testing.assert_array_equal(D(images).data, D2(images).data)
+np.testing.assert_array_equal(D(images).array, D2(images).array)
 print("restored model gives identical outputs")
 try:
     D2.load_state_dict({k: v for k, v in D.state_dict().items() if k != "3.running_var"})
@@ -464,8 +464,8 @@ w = nn.Parameter(np.zeros(3, dtype=np.float32))
 opt = optim.Adam([w], lr=0.01)
 w.grad = mg.tensor([1e-4, -3.0, 250.0])
 opt.step()
-print("gradient [1e-4, -3, 250] -> first Adam step", w.data)
-assert np.allclose(np.abs(w.data), 0.01, rtol=1e-3)
+print("gradient [1e-4, -3, 250] -> first Adam step", w.array)
+assert np.allclose(np.abs(w.array), 0.01, rtol=1e-3)
 
 # %% [markdown]
 # GANs use Adam almost everywhere, with a shorter memory for the first moment — $\beta_1 = 0.5$ in DCGAN,
@@ -495,17 +495,17 @@ paths, values = {}, {}
 for name, make in optimizers.items():
     p = nn.Parameter(np.array([-1.5, 2.0]))  # float64: a 2-D toy, no need to save memory
     opt = make([p])
-    path, vals = [p.data.copy()], []
+    path, vals = [p.array.copy()], []
     for _ in range(n_steps):
         opt.zero_grad()
         loss = rosenbrock(p)
         loss.backward()
         opt.step()
-        path.append(p.data.copy())
+        path.append(p.array.copy())
         vals.append(loss.item())
     paths[name], values[name] = np.array(path), np.array(vals)
     print(
-        f"{name:26s} after {n_steps} steps: (x, y) = ({p.data[0]:+.3f}, {p.data[1]:+.3f}), f = {vals[-1]:.2e}"
+        f"{name:26s} after {n_steps} steps: (x, y) = ({p.array[0]:+.3f}, {p.array[1]:+.3f}), f = {vals[-1]:.2e}"
     )
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
@@ -582,7 +582,7 @@ for name, make in recipes.items():
         opt.step()
         losses.append(loss.item())
     with mg.no_grad():
-        accuracy = float(((net(mg.tensor(X)).data.reshape(-1) > 0) == (Y > 0.5)).mean())
+        accuracy = float(((net(mg.tensor(X)).array.reshape(-1) > 0) == (Y > 0.5)).mean())
     curves[name], nets[name] = np.array(losses), net
     print(f"{name:22s} final loss (last 20 batches) {np.mean(losses[-20:]):.4f}   accuracy {accuracy:.3f}")
 
@@ -597,7 +597,7 @@ ax1.legend(fontsize=8)
 gx, gyy = np.meshgrid(np.linspace(-1.5, 2.5, 150), np.linspace(-1, 1.5, 150))
 with mg.no_grad():
     grid = mg.tensor(np.stack([gx.ravel(), gyy.ravel()], 1).astype(np.float32))
-    z = nets["Adam lr=1e-2"](grid).data.reshape(gx.shape)
+    z = nets["Adam lr=1e-2"](grid).array.reshape(gx.shape)
 ax2.contourf(gx, gyy, z, levels=[-1e9, 0, 1e9], colors=["#cde", "#fdc"])
 ax2.scatter(X[:400, 0], X[:400, 1], c=Y[:400], cmap="coolwarm", s=5)
 ax2.set_title("Adam's decision boundary")
@@ -645,7 +645,7 @@ net_b, opt_b = make_run()
 net_b.load_state_dict(checkpoint["model"])
 opt_b.load_state_dict(checkpoint["optim"])
 train(net_b, opt_b, 20, seed=2)
-same = all(np.array_equal(p.data, q.data) for p, q in zip(net_a.parameters(), net_b.parameters()))
+same = all(np.array_equal(p.array, q.array) for p, q in zip(net_a.parameters(), net_b.parameters()))
 print("resumed run identical to the uninterrupted one:", same)
 assert same
 

@@ -73,7 +73,7 @@ def _roots_and_seeds(outputs, grad_outputs, create_graph):
                 "differentiate (did you build it under no_grad(), or from tensors without requires_grad?)"
             )
         if gy is None:
-            if y.data.size != 1:
+            if y.array.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for outputs with one element; this output has "
                     f"shape {y.shape}: pass gradient= (a tensor of shape {y.shape})"
@@ -193,7 +193,7 @@ def _run(roots, seeds, retain_graph, create_graph, targets):
             continue
         if not create_graph:
             # own storage: a gradient array may be shared with a sibling's (x + y gives both gy)
-            gx = Tensor._from_array(gx.data.copy())
+            gx = Tensor._from_array(gx.array.copy())
         x.grad = gx if x.grad is None else x.grad + gx
     return None
 

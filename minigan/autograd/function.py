@@ -45,7 +45,7 @@ class Function:
         tensors = [as_tensor(x) for x in inputs]
         if not self.cross_device:
             _check_same_device(self, tensors)
-        arrays = [t.data for t in tensors]
+        arrays = [t.array for t in tensors]
         try:
             ys = self.forward(*arrays)
         except (ValueError, IndexError, TypeError) as err:
@@ -58,7 +58,7 @@ class Function:
         outputs = []
         for i, y in enumerate(ys):
             out = Tensor._from_array(y)
-            if record and out.data.dtype.kind == "f":  # integer outputs (max's indices) carry no graph
+            if record and out.array.dtype.kind == "f":  # integer outputs (max's indices) carry no graph
                 out.requires_grad = True
                 out.creator = self
                 out.output_index = i
@@ -108,9 +108,9 @@ class Function:
 
 
 def _check_same_device(fn, tensors):
-    devices = {device_of(t.data) for t in tensors}
+    devices = {device_of(t.array) for t in tensors}
     if len(devices) > 1:
-        where = ", ".join(f"input {i} on {device_of(t.data)}" for i, t in enumerate(tensors))
+        where = ", ".join(f"input {i} on {device_of(t.array)}" for i, t in enumerate(tensors))
         raise DeviceError(
             f"{fn.name}: expected all tensors on the same device, but found both cpu and cuda ({where}). "
             "Move them with .to(device) first."

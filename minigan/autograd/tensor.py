@@ -1,6 +1,6 @@
 """Tensor: an array, plus what autograd needs to know about it. Chapter 01 (autograd).
 
-A Tensor wraps one NumPy or CuPy array (``.data``) and records where it came from: ``creator`` is the
+A Tensor wraps one NumPy or CuPy array (``.array``) and records where it came from: ``creator`` is the
 Function that produced it (None for a leaf the user made), ``output_index`` which of that Function's
 outputs it is, and ``generation`` its depth in the graph, which gives the engine a topological order
 without recursion. ``grad`` is a Tensor of the same shape, filled in by ``backward()`` on leaves.
@@ -22,13 +22,14 @@ class Tensor:
     """An n-dimensional array that can take part in automatic differentiation.
 
     Make one with ``minigan.tensor(data, requires_grad=False, dtype=None, device=None)``. Semantics follow
-    PyTorch, except that ``.data`` is the underlying ndarray itself.
+    PyTorch: ``.data`` is a Tensor sharing this one's storage that does not require grad; ``.array`` is
+    the NumPy / CuPy array itself.
     """
 
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad: bool = False):
-        self.data = data
+        self.array = data
         self.grad: Tensor | None = None
         self.creator = None
         self.output_index = 0
@@ -40,7 +41,7 @@ class Tensor:
     def _from_array(cls, array) -> Tensor:
         """Wrap an op's output array without checks (the hot path)."""
         t = cls.__new__(cls)
-        t.data = array
+        t.array = array
         t.grad = None
         t.creator = None
         t.output_index = 0
@@ -55,9 +56,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool):
-        if flag and self.data.dtype.kind != "f":
+        if flag and self.array.dtype.kind != "f":
             raise TypeError(
-                f"only floating-point tensors can require gradients; this tensor has dtype {self.data.dtype}"
+                f"only floating-point tensors can require gradients; this tensor has dtype {self.array.dtype}"
             )
         self._requires_grad = bool(flag)
 
@@ -75,7 +76,16 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut off from the graph."""
-        return Tensor._from_array(self.data)
+        return Tensor._from_array(self.array)
+
+    @property
+    def data(self) -> Tensor:
+        """PyTorch's ``.data``: a Tensor on the same storage that does not require grad."""
+        return Tensor._from_array(self.array)
+
+    @data.setter
+    def data(self, value):
+        self.array = value.array if isinstance(value, Tensor) else value
 
     def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False):
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
@@ -91,31 +101,31 @@ class Tensor:
     # -- array facts -------------------------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return tuple(self.data.shape)
+        return tuple(self.array.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self) -> str:
-        return device_of(self.data)
+        return device_of(self.array)
 
     @property
     def xp(self):
         """The array module (numpy or cupy) that holds this tensor's data."""
-        return array_module(self.data)
+        return array_module(self.array)
 
     def size(self, dim: int | None = None):
         """The shape, or its length along ``dim`` (PyTorch's ``Tensor.size``)."""
         return self.shape if dim is None else self.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def dim(self) -> int:
         return self.ndim
@@ -130,16 +140,16 @@ class Tensor:
         """The values as a NumPy array (a copy from the GPU; on the CPU it shares memory)."""
         if self.requires_grad:
             raise RuntimeError("numpy() of a tensor that requires grad: call .detach().numpy() instead")
-        return as_numpy(self.data)
+        return as_numpy(self.array)
 
     def tolist(self):
-        return as_numpy(self.data).tolist()
+        return as_numpy(self.array).tolist()
 
     def item(self):
         """The single value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return as_numpy(self.data).reshape(()).item()
+        return as_numpy(self.array).reshape(()).item()
 
     def to(self, device=None, dtype=None) -> Tensor:
         """This tensor on ``device`` and/or with ``dtype``; self when nothing changes. Differentiable."""
@@ -169,7 +179,7 @@ class Tensor:
         return self.to(dtype=np.float64)
 
     def __repr__(self):
-        body = np.array2string(as_numpy(self.data), precision=4, separator=", ", prefix="tensor(")
+        body = np.array2string(as_numpy(self.array), precision=4, separator=", ", prefix="tensor(")
         extras = []
         if self.dtype != DEFAULT_FLOAT:
             extras.append(f"dtype={self.dtype}")
@@ -182,8 +192,8 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous")
+        if self.array.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.array.size} elements is ambiguous")
         return bool(self.item())
 
     def __float__(self):
@@ -193,7 +203,7 @@ class Tensor:
         return int(self.item())
 
     def __array__(self, dtype=None, copy=None):
-        a = as_numpy(self.data)
+        a = as_numpy(self.array)
         if dtype is not None:
             return a.astype(dtype, copy=bool(copy))
         return a.copy() if copy else a  # np.array(t) passes copy=True and trusts us to copy
@@ -218,7 +228,7 @@ def to_array(x, dtype=None, device=None):
     stay bool; anything else is a TypeError naming the dtype.
     """
     if isinstance(x, Tensor):
-        x = x.data
+        x = x.array
     if device is not None and device_of(x) != normalize_device(device):
         x = to_device(np.asarray(x) if not is_cupy_array(x) else x, normalize_device(device))
     xp = array_module(x)

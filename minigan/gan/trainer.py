@@ -51,7 +51,7 @@ def grad_norm(params) -> float:
     total = 0.0
     for p in params:
         if p.grad is not None:
-            g = p.grad.data
+            g = p.grad.array
             total += float((g * g).sum())
     return math.sqrt(total)
 

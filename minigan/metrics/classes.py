@@ -47,7 +47,7 @@ def kl_to_uniform(histogram) -> float:
 
 def class_coverage(probs, min_count: int = 1) -> ClassCoverage:
     """Class statistics of predictions ``probs`` (n, K), rows summing to 1 (softmax outputs)."""
-    p = np.asarray(as_numpy(probs.data if hasattr(probs, "data") else probs), np.float64)
+    p = np.asarray(as_numpy(probs.array if hasattr(probs, "array") else probs), np.float64)
     if p.ndim != 2 or p.shape[0] == 0:
         raise ValueError(f"class_coverage: expected probabilities of shape (n, K) with n > 0, got {p.shape}")
     if not np.allclose(p.sum(axis=1), 1.0, atol=1e-3) or np.any(p < 0):

@@ -30,7 +30,7 @@ from ..backend import as_numpy
 
 
 def _as_features(x, name: str) -> np.ndarray:
-    x = np.asarray(as_numpy(x.data if hasattr(x, "data") else x), dtype=np.float64)
+    x = np.asarray(as_numpy(x.array if hasattr(x, "array") else x), dtype=np.float64)
     if x.ndim != 2:
         raise ValueError(f"{name}: expected features of shape (n, d), got shape {x.shape}")
     if x.shape[0] < 2:

@@ -34,7 +34,7 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"init functions fill a Tensor or Parameter in place, got {type(tensor).__name__}")
     with no_grad():
-        tensor.data[...] = to_device(np.asarray(values).astype(tensor.dtype), tensor.device)
+        tensor.array[...] = to_device(np.asarray(values).astype(tensor.dtype), tensor.device)
     return tensor
 
 

@@ -245,7 +245,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:  # a new array: the old one may be shared with another tensor's gradient
-                p.grad = Tensor._from_array(p.xp.zeros_like(p.grad.data))
+                p.grad = Tensor._from_array(p.xp.zeros_like(p.grad.array))
 
     # -- state_dict ---------------------------------------------------------------------------------------
     def _own_state(self):
@@ -293,7 +293,7 @@ class Module:
                 )
                 continue
             with no_grad():
-                target.data[...] = _array_to_device(source, target.device).astype(target.dtype, copy=False)
+                target.array[...] = _array_to_device(source, target.device).astype(target.dtype, copy=False)
         if strict:
             if unexpected:
                 errors.insert(
@@ -316,9 +316,9 @@ class Module:
                 for t in store.values():
                     if t is None:
                         continue
-                    t.data = fn(t.data)
+                    t.array = fn(t.array)
                     if t.grad is not None:
-                        t.grad = Tensor._from_array(fn(t.grad.data))
+                        t.grad = Tensor._from_array(fn(t.grad.array))
         return self
 
     def to(self, device=None, dtype=None):
@@ -383,7 +383,7 @@ def _indent(text: str, n: int) -> str:
 def _as_array(value):
     """The array inside a state_dict value: Tensor -> its data; CuPy stays CuPy; else np.asarray."""
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     if is_cupy_array(value):
         return value
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch

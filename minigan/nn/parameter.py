@@ -23,7 +23,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.zeros(0, dtype=np.float32)
         if isinstance(data, Tensor):
-            array = data.data
+            array = data.array
         elif isinstance(data, np.ndarray) or is_cupy_array(data):
             array = data  # keep the dtype (float64 stays float64), no copy
         else:

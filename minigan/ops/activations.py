@@ -65,7 +65,7 @@ class ReLU(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        return gy * _const(x, x.data > 0)
+        return gy * _const(x, x.array > 0)
 
 
 class LeakyReLU(Function):
@@ -82,9 +82,9 @@ class LeakyReLU(Function):
     def backward(self, gy):
         x = self.inputs[0]
         if 0 < self.negative_slope <= 1:  # max([x > 0], a) is 1 or a, exactly, in x's dtype
-            slope = x.xp.maximum((x.data > 0).astype(x.dtype), x.dtype.type(self.negative_slope))
+            slope = x.xp.maximum((x.array > 0).astype(x.dtype), x.dtype.type(self.negative_slope))
             return gy * Tensor._from_array(slope)
-        return gy * _const(x, x.xp.where(x.data > 0, 1.0, self.negative_slope))
+        return gy * _const(x, x.xp.where(x.array > 0, 1.0, self.negative_slope))
 
 
 class Softplus(Function):
@@ -99,7 +99,7 @@ class Softplus(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        linear = _const(x, x.data * self.beta > self.threshold)
+        linear = _const(x, x.array * self.beta > self.threshold)
         return gy * (sigmoid(x * self.beta) * (1.0 - linear) + linear)
 
 

@@ -139,7 +139,7 @@ class Abs(Function):
 
     def backward(self, gy):
         (a,) = self.inputs
-        return gy * _const(a, a.xp.sign(a.data))
+        return gy * _const(a, a.xp.sign(a.array))
 
 
 class Clamp(Function):
@@ -153,9 +153,9 @@ class Clamp(Function):
         (a,) = self.inputs
         inside = a.xp.ones(a.shape, dtype=bool)
         if self.lo is not None:
-            inside &= a.data >= self.lo
+            inside &= a.array >= self.lo
         if self.hi is not None:
-            inside &= a.data <= self.hi
+            inside &= a.array <= self.hi
         return gy * _const(a, inside)
 
 

@@ -66,7 +66,7 @@ def embedding(idx, w, padding_idx=None) -> Tensor:
     w = as_tensor(w)
     if w.ndim != 2:
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, dim), got shape {w.shape}")
-    idx = as_tensor(idx).data
+    idx = as_tensor(idx).array
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     idx = to_device(idx, w.device)

@@ -28,7 +28,7 @@ def _normalize_index(index, xp, shape):
     items = []
     for item in index if isinstance(index, tuple) else (index,):
         if isinstance(item, Tensor):
-            item = item.data
+            item = item.array
         elif isinstance(item, list):
             item = np.asarray(item)
             if item.size == 0:
@@ -195,7 +195,7 @@ class Where(Function):
 
     def backward(self, gy):
         cond, a, b = self.inputs
-        take_a = Tensor._from_array(gy.xp.broadcast_to(cond.data, gy.shape).astype(gy.dtype))
+        take_a = Tensor._from_array(gy.xp.broadcast_to(cond.array, gy.shape).astype(gy.dtype))
         return (
             None,
             sum_to(gy * take_a, a.shape) if self.needs_input_grad[1] else None,
@@ -211,7 +211,7 @@ def where(condition, input=None, other=None):  # noqa: A002 - PyTorch's argument
     if cond.dtype.kind != "b":
         raise TypeError(f"where: condition must be a boolean tensor, got dtype {cond.dtype}")
     if input is None and other is None:
-        return tuple(Tensor._from_array(i.astype(np.int64)) for i in cond.data.nonzero())
+        return tuple(Tensor._from_array(i.astype(np.int64)) for i in cond.array.nonzero())
     if input is None or other is None:
         raise TypeError("where: give both input and other, or neither")
     a, b = operands(input, other)

@@ -112,7 +112,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean") -> Tensor
     Prefer ``binary_cross_entropy_with_logits`` on logits: it is stable where sigmoid saturates.
     """
     p, t = _pair(input, target, "binary_cross_entropy", reduction)
-    lo, hi = float(p.data.min()) if p.data.size else 0.0, float(p.data.max()) if p.data.size else 0.0
+    lo, hi = float(p.array.min()) if p.array.size else 0.0, float(p.array.max()) if p.array.size else 0.0
     if not (0.0 <= lo and hi <= 1.0):
         raise ValueError(
             f"binary_cross_entropy: input values must be probabilities in [0, 1], got min {lo:g} and max "
@@ -161,12 +161,12 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction="me
             f"(the input's shape without its class dimension {class_dim})"
         )
     xp = x.xp
-    valid = t.data != ignore_index
-    bad = valid & ((t.data < 0) | (t.data >= n_classes))
+    valid = t.array != ignore_index
+    bad = valid & ((t.array < 0) | (t.array >= n_classes))
     if bool(bad.any()):
-        value = int(t.data[bad].ravel()[0])
+        value = int(t.array[bad].ravel()[0])
         raise IndexError(f"{name}: target {value} is out of bounds for {n_classes} classes")
-    safe = xp.where(valid, t.data, 0).reshape(-1)
+    safe = xp.where(valid, t.array, 0).reshape(-1)
     # rows of class scores: (M, C) with M = number of target elements
     rows = reshape(x, (1, n_classes)) if x.ndim == 1 else flatten(permute(x, 0, *range(2, x.ndim), 1), 0, -2)
     picked = getitem(rows, (xp.arange(safe.size), safe))
@@ -175,7 +175,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction="me
         wt = _float_tensor(weight, "weight", name)
         if wt.shape != (n_classes,):
             raise ValueError(f"{name}: weight must have shape ({n_classes},), got {wt.shape}")
-        w = w * wt.data[safe]
+        w = w * wt.array[safe]
     w = Tensor._from_array(w)
     losses = -picked * w
     if reduction == "none":

@@ -87,7 +87,7 @@ class BatchNormTrain(Function):
             if self.needs_input_grad[2]:
                 g_beta = sum(gy, axes)
             return gx, g_gamma, g_beta
-        return self._backward_arrays(gy.data, gamma.data)
+        return self._backward_arrays(gy.array, gamma.array)
 
     def _backward_arrays(self, gy, gamma):
         """The same formula on raw arrays (no graph is being recorded): fewer passes over the data."""
@@ -173,17 +173,17 @@ def batch_norm(
             m = x.numel() // c
             with no_grad():
                 if running_mean is not None:
-                    rm = running_mean.data
+                    rm = running_mean.array
                     rm *= 1.0 - momentum
                     rm += (momentum * fn.batch_mean).astype(rm.dtype, copy=False)
                 if running_var is not None:
-                    rv = running_var.data
+                    rv = running_var.array
                     rv *= 1.0 - momentum
                     rv += (momentum * m / (m - 1) * fn.batch_var).astype(rv.dtype, copy=False)
         return y
     # evaluation: y = x * scale + shift, an affine map per channel (differentiable in x, weight, bias)
-    rm = Tensor._from_array(as_tensor(running_mean).data.astype(x.dtype, copy=False))
-    rv = Tensor._from_array(as_tensor(running_var).data.astype(x.dtype, copy=False))
+    rm = Tensor._from_array(as_tensor(running_mean).array.astype(x.dtype, copy=False))
+    rv = Tensor._from_array(as_tensor(running_var).array.astype(x.dtype, copy=False))
     scale = 1.0 / sqrt(rv + eps)
     if weight is not None:
         scale = scale * weight

@@ -73,8 +73,8 @@ class AMax(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        pick = x.data.max if self.largest else x.data.min
-        hit = x.data == pick(axis=self.axes, keepdims=True)
+        pick = x.array.max if self.largest else x.array.min
+        hit = x.array == pick(axis=self.axes, keepdims=True)
         share = _const(x, hit / hit.sum(axis=self.axes, keepdims=True))
         return broadcast_to(reshape(gy, _kept_shape(x.shape, self.axes)), x.shape) * share
 
@@ -121,8 +121,8 @@ class Maximum(Function):
 
     def backward(self, gy):
         a, b = self.inputs
-        wins = a.data > b.data if self.largest else a.data < b.data
-        w = _const(gy, wins + 0.5 * (a.data == b.data))
+        wins = a.array > b.array if self.largest else a.array < b.array
+        w = _const(gy, wins + 0.5 * (a.array == b.array))
         w = broadcast_to(w, gy.shape)
         return (
             sum_to(gy * w, a.shape) if self.needs_input_grad[0] else None,
@@ -134,7 +134,7 @@ def _extreme(x, dim, keepdim, largest, name):
     if isinstance(dim, Tensor):  # torch.max(a, b): elementwise
         return Maximum(largest)(*operands(x, dim))
     if dim is None:
-        if x.data.size == 0:
+        if x.array.size == 0:
             raise ValueError(f"{name}(): the tensor is empty (shape {x.shape}), so it has no {name}")
         return AMax(normalize_dims(None, x.ndim), False, largest)(x)
     axis = normalize_dim(dim, x.ndim)
@@ -181,11 +181,11 @@ def _arg_extreme(x, dim, keepdim, largest):
     xp = x.xp
     arg = xp.argmax if largest else xp.argmin
     if dim is None:
-        return Tensor._from_array(xp.asarray(arg(x.data), dtype=np.int64))
+        return Tensor._from_array(xp.asarray(arg(x.array), dtype=np.int64))
     axis = normalize_dim(dim, x.ndim)
     if x.ndim == 0:
         return Tensor._from_array(xp.zeros((), dtype=np.int64))
-    return Tensor._from_array(arg(x.data, axis=axis, keepdims=keepdim).astype(np.int64, copy=False))
+    return Tensor._from_array(arg(x.array, axis=axis, keepdims=keepdim).astype(np.int64, copy=False))
 
 
 def argmax(x, dim=None, keepdim: bool = False) -> Tensor:

@@ -86,7 +86,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                p.grad = None if set_to_none else Tensor._from_array(p.xp.zeros_like(p.grad.data))
+                p.grad = None if set_to_none else Tensor._from_array(p.xp.zeros_like(p.grad.array))
 
     def step(self, closure=None):
         """Update every parameter that has a gradient. ``closure``: optional function that re-evaluates
@@ -100,10 +100,10 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is None:
                         continue
-                    g = p.grad.data
+                    g = p.grad.array
                     if group.get("maximize", False):
                         g = -g
-                    self._update(p.data, g, self.state.setdefault(id(p), {}), group)
+                    self._update(p.array, g, self.state.setdefault(id(p), {}), group)
         return loss
 
     def _update(self, p, g, state: dict, group: dict) -> None:

@@ -127,9 +127,9 @@ class AveragedModel(Module):
                     f"update_parameters: parameter of shape {p.shape} on {p.device} does not match the "
                     f"averaged copy's {a.shape} on {a.device}"
                 )
-        n = int(self.n_averaged.data)
+        n = int(self.n_averaged.array)
         with no_grad():
-            avgs, ps = [a.data for a in mine], [p.data for p in theirs]
+            avgs, ps = [a.array for a in mine], [p.array for p in theirs]
             if n == 0:
                 for a, p in zip(avgs, ps):
                     a[...] = p
@@ -142,8 +142,8 @@ class AveragedModel(Module):
             if not self.use_buffers:  # keep the buffers in sync with the model
                 for a, p in zip(self.module.buffers(), model.buffers()):
                     if a is not None and p is not None:
-                        a.data[...] = p.data
-        self.n_averaged.data[...] = n + 1
+                        a.array[...] = p.array
+        self.n_averaged.array[...] = n + 1
 
 
 def update_bn(loader, model: Module, device=None) -> None:

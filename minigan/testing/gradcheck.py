@@ -82,8 +82,8 @@ def gradcheck(
                 f"gradcheck: the gradient of input {i} has shape {tuple(g.shape)} but the input has shape "
                 f"{x.shape}"
             )
-        g = np.zeros(x.shape) if g is None else as_numpy(g.data).astype(np.float64)
-        _compare_input(fn, inputs, i, g, cotangents, eps, atol, rtol, _pick(x.data.size, limit, rng), seed)
+        g = np.zeros(x.shape) if g is None else as_numpy(g.array).astype(np.float64)
+        _compare_input(fn, inputs, i, g, cotangents, eps, atol, rtol, _pick(x.array.size, limit, rng), seed)
     return True
 
 
@@ -130,7 +130,7 @@ def gradgradcheck(
                     f"gradgradcheck: grad_output for output {k} has shape {tuple(gy.shape)}, but the output "
                     f"has shape {outputs[k].shape}"
                 )
-        grad_outputs = [Tensor(gy.data, requires_grad=True) for gy in grad_outputs]
+        grad_outputs = [Tensor(gy.array, requires_grad=True) for gy in grad_outputs]
     n = len(inputs)
 
     def first_derivatives(*args):
@@ -206,14 +206,14 @@ def _objective(fn, inputs, i, work, cotangents):
     outputs = _call(fn, args)
     total = 0.0
     for k, v in cotangents.items():
-        y = outputs[k].data
+        y = outputs[k].array
         total += float(as_numpy((y.astype(np.float64) * v).sum()))
     return total
 
 
 def _compare_input(fn, inputs, i, analytic, cotangents, eps, atol, rtol, flat_indices, seed):
     x = inputs[i]
-    work = x.data.copy()  # perturbed in place; the caller's tensor is never touched
+    work = x.array.copy()  # perturbed in place; the caller's tensor is never touched
     shape = x.shape
     first, bad = None, 0
     for flat in flat_indices:

@@ -52,7 +52,7 @@ def discriminator_fn(D, logits: bool = True, batch: int = 8192):
             with no_grad():
                 for i in range(0, len(x), batch):
                     y = D(tensor(x[i : i + batch]))
-                    out.append(as_numpy(y.data if hasattr(y, "data") else y).reshape(-1))
+                    out.append(as_numpy(y.array if hasattr(y, "array") else y).reshape(-1))
         finally:
             if was_training and hasattr(D, "train"):
                 D.train()

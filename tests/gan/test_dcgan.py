@@ -40,7 +40,7 @@ def test_shapes_for_sizes(size, stages):
     D = dcgan_discriminator(size, channels=3, width=4)
     x = G(mg.randn(2, 5))
     assert x.shape == (2, 3, size, size)
-    assert float(x.data.max()) <= 1 and float(x.data.min()) >= -1
+    assert float(x.array.max()) <= 1 and float(x.array.min()) >= -1
     assert D(x).shape == (2, 1)
     assert sum(isinstance(m, nn.ConvTranspose2d) for m in G.modules()) == stages
     assert sum(isinstance(m, nn.Conv2d) for m in D.modules()) == stages
@@ -53,15 +53,15 @@ def test_bad_size():
 
 def test_init_statistics():
     G, D = dcgan(generator=np.random.default_rng(0))
-    w = G[4].weight.data
+    w = G[4].weight.array
     assert abs(w.std() - 0.02) < 0.001 and abs(w.mean()) < 0.001
-    assert abs(G[0].weight.data.std() - 0.02) < 0.001
-    bn = G[1].weight.data
+    assert abs(G[0].weight.array.std() - 0.02) < 0.001
+    bn = G[1].weight.array
     assert abs(bn.mean() - 1) < 0.002 and abs(bn.std() - 0.02) < 0.002
     for m in (G[0], G[4], G[7], D[0], D[2], D[6], G[1], D[3]):
-        assert not m.bias.data.any()
+        assert not m.bias.array.any()
     G2, _ = dcgan(generator=np.random.default_rng(0))
-    np.testing.assert_array_equal(G2[4].weight.data, w)
+    np.testing.assert_array_equal(G2[4].weight.array, w)
 
 
 def test_stride2_kernel4_has_no_checkerboard_but_kernel3_does():
@@ -77,13 +77,13 @@ def test_one_training_step_moves_every_parameter():
     mg.manual_seed(0)
     G, D = dcgan(8, 1, z_dim=4, width=4)
     dcgan_init_(G, std=0.2)
-    before = {k: v.data.copy() for k, v in list(G.named_parameters()) + list(D.named_parameters())}
+    before = {k: v.array.copy() for k, v in list(G.named_parameters()) + list(D.named_parameters())}
     opt = mg.optim.Adam(list(G.parameters()) + list(D.parameters()), lr=1e-2)
     loss = F.binary_cross_entropy_with_logits(D(G(mg.randn(4, 4))), mg.ones(4, 1))
     loss.backward()
     opt.step()
     for k, v in list(G.named_parameters()) + list(D.named_parameters()):
-        assert not np.array_equal(v.data, before[k]), k
+        assert not np.array_equal(v.array, before[k]), k
 
 
 def test_bench_iteration_and_profile():

@@ -70,7 +70,7 @@ def test_extreme_logits_stay_finite(name):
     lg = losses.g_loss(name, fake)
     (ld + lg).backward()
     assert np.isfinite(ld.item()) and np.isfinite(lg.item())
-    assert np.isfinite(real.grad.data).all() and np.isfinite(fake.grad.data).all()
+    assert np.isfinite(real.grad.array).all() and np.isfinite(fake.grad.array).all()
 
 
 def test_confident_discriminator_has_near_zero_loss():

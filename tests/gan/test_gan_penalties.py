@@ -27,7 +27,7 @@ def test_r1_linear_d_by_hand():
     # grad_x d = w^T for every sample: gamma/2 * ||w||^2
     assert pen.item() == pytest.approx(1.5 * (0.25 + 4.0))
     pen.backward()
-    np.testing.assert_allclose(w.grad.data, 3.0 * w.data)  # d/dw gamma/2 ||w||^2 = gamma w
+    np.testing.assert_allclose(w.grad.array, 3.0 * w.array)  # d/dw gamma/2 ||w||^2 = gamma w
 
 
 def test_r1_returns_the_forward_output():
@@ -75,13 +75,13 @@ def test_wgan_gp_draws_one_alpha_per_sample_for_images():
     seen = {}
 
     def D(x):
-        seen["x_hat"] = x.data.copy()
+        seen["x_hat"] = x.array.copy()
         return (x * x).sum(dim=(1, 2, 3)).reshape(-1, 1)
 
     mg.manual_seed(0)
     penalties.gradient_penalty(D, real, fake)
     # x_hat = fake + alpha (real - fake): the ratio is one alpha per image, the same for all its pixels
-    ratio = (seen["x_hat"] - fake.data) / (real.data - fake.data)
+    ratio = (seen["x_hat"] - fake.array) / (real.array - fake.array)
     per_sample = ratio.reshape(3, -1)
     np.testing.assert_allclose(per_sample, per_sample[:, :1] * np.ones((1, 32)), rtol=1e-9, atol=1e-12)
     assert len(np.unique(np.round(per_sample[:, 0], 12))) == 3  # different samples, different alphas

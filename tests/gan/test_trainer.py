@@ -33,7 +33,7 @@ def make(loss="nonsaturating", penalty=None, k=1, seed=0, lr=1e-2, data="ring8",
 
 
 def params(module):
-    return [p.data.copy() for p in module.parameters()]
+    return [p.array.copy() for p in module.parameters()]
 
 
 def test_d_steps_push_d_of_real_up_and_d_of_fake_down():
@@ -57,14 +57,14 @@ def test_g_steps_push_d_of_fake_up_and_leave_d_alone():
             return float(mg.nn.functional.sigmoid(trainer.D(trainer.G(z))).mean().item())
 
     d_params = params(trainer.D)
-    d_grads = [p.grad.data.copy() for p in trainer.D.parameters()]  # left by the last d_step
+    d_grads = [p.grad.array.copy() for p in trainer.D.parameters()]  # left by the last d_step
     before = d_of_fake()
     for _ in range(20):
         trainer.g_step()
     assert d_of_fake() > before + 0.05
     for a, g, p in zip(d_params, d_grads, trainer.D.parameters()):
-        np.testing.assert_array_equal(a, p.data)  # D untouched ...
-        np.testing.assert_array_equal(g, p.grad.data)  # ... and given no gradients
+        np.testing.assert_array_equal(a, p.array)  # D untouched ...
+        np.testing.assert_array_equal(g, p.grad.array)  # ... and given no gradients
         assert p.requires_grad
 
 
@@ -73,7 +73,7 @@ def test_d_step_leaves_g_alone():
     g_params = params(trainer.G)
     trainer.d_step(ds.sample(32, rng))
     for a, p in zip(g_params, trainer.G.parameters()):
-        np.testing.assert_array_equal(a, p.data)
+        np.testing.assert_array_equal(a, p.array)
         assert p.grad is None
 
 
@@ -129,7 +129,7 @@ def test_non_finite_loss_stops_before_any_update():
         trainer.step()
     assert trainer.step_count == 2
     for a, p in zip(d_params + g_params, list(trainer.D.parameters()) + list(trainer.G.parameters())):
-        np.testing.assert_array_equal(a, p.data)
+        np.testing.assert_array_equal(a, p.array)
 
 
 def test_state_dict_round_trip_continues_identically():
@@ -147,7 +147,7 @@ def test_state_dict_round_trip_continues_identically():
     assert ra == rb
     for m, n in ((a.G, b.G), (a.D, b.D)):
         for p, q in zip(m.parameters(), n.parameters()):
-            np.testing.assert_array_equal(p.data, q.data)
+            np.testing.assert_array_equal(p.array, q.array)
 
 
 def test_sample_uses_eval_mode_and_no_graph():

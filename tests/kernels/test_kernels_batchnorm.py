@@ -81,7 +81,7 @@ def test_batch_norm_op_uses_the_kernels_on_numpy_and_matches_the_formula(monkeyp
     w = mg.tensor(rng.standard_normal(3), dtype=np.float64, requires_grad=True)
     b = mg.tensor(rng.standard_normal(3), dtype=np.float64, requires_grad=True)
     y = F.batch_norm(x, None, None, w, b, training=True)
-    y0, *_ = numpy_forward(np.ascontiguousarray(xs).reshape(4, 3, -1), w.data, b.data, 1e-5)
+    y0, *_ = numpy_forward(np.ascontiguousarray(xs).reshape(4, 3, -1), w.array, b.array, 1e-5)
     np.testing.assert_allclose(y.detach().numpy().reshape(4, 3, -1), y0, rtol=1e-10, atol=1e-12)
     (y * y).sum().backward()
     assert calls == ["batch_norm_forward", "batch_norm_backward"]

@@ -29,12 +29,12 @@ def test_training_normalises_and_updates_running_stats(shape):
     c = shape[1]
     x, gamma, beta = RNG.standard_normal(shape) * 3 + 1, RNG.standard_normal(c), RNG.standard_normal(c)
     rm, rv = t64(RNG.standard_normal(c)), t64(RNG.random(c) + 0.5)
-    rm0, rv0 = rm.data.copy(), rv.data.copy()
+    rm0, rv0 = rm.array.copy(), rv.array.copy()
     y = F.batch_norm(t64(x), rm, rv, t64(gamma), t64(beta), training=True, momentum=0.3, eps=1e-3)
-    np.testing.assert_allclose(y.data, numpy_batch_norm(x, gamma, beta, 1e-3), atol=1e-12)
+    np.testing.assert_allclose(y.array, numpy_batch_norm(x, gamma, beta, 1e-3), atol=1e-12)
     axes = (0,) + tuple(range(2, x.ndim))
-    np.testing.assert_allclose(rm.data, 0.7 * rm0 + 0.3 * x.mean(axis=axes), atol=1e-12)
-    np.testing.assert_allclose(rv.data, 0.7 * rv0 + 0.3 * x.var(axis=axes, ddof=1), atol=1e-12)  # unbiased
+    np.testing.assert_allclose(rm.array, 0.7 * rm0 + 0.3 * x.mean(axis=axes), atol=1e-12)
+    np.testing.assert_allclose(rv.array, 0.7 * rv0 + 0.3 * x.var(axis=axes, ddof=1), atol=1e-12)  # unbiased
 
 
 def test_eval_uses_running_stats():
@@ -43,10 +43,10 @@ def test_eval_uses_running_stats():
     y = F.batch_norm(t64(x), t64(rm), t64(rv), t64(gamma), t64(beta), training=False, eps=1e-5)
     s = (1, 3, 1, 1)
     expected = (x - rm.reshape(s)) / np.sqrt(rv.reshape(s) + 1e-5) * gamma.reshape(s) + beta.reshape(s)
-    np.testing.assert_allclose(y.data, expected, atol=1e-12)
+    np.testing.assert_allclose(y.array, expected, atol=1e-12)
     # no affine parameters: plain standardisation by the running statistics
     y = F.batch_norm(t64(x), t64(rm), t64(rv), training=False)
-    np.testing.assert_allclose(y.data, (x - rm.reshape(s)) / np.sqrt(rv.reshape(s) + 1e-5), atol=1e-12)
+    np.testing.assert_allclose(y.array, (x - rm.reshape(s)) / np.sqrt(rv.reshape(s) + 1e-5), atol=1e-12)
 
 
 @pytest.mark.parametrize("shape", [(5, 2), (3, 2, 2, 3)])
@@ -79,15 +79,15 @@ def test_fast_and_recorded_backward_paths_agree():
         F.batch_norm(x, None, None, gamma, beta, True), [x, gamma, beta], gy, create_graph=True
     )
     for a, b in zip(plain, recorded):
-        np.testing.assert_allclose(a.data, b.data, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(a.array, b.array, rtol=1e-10, atol=1e-12)
     assert recorded[0].requires_grad and not plain[0].requires_grad
 
 
 def test_float32_stays_float32_and_stats_stay_in_place():
     bn = nn.BatchNorm2d(3)
-    rm = bn.running_mean.data
+    rm = bn.running_mean.array
     y = bn(mg.randn(4, 3, 2, 2))
-    assert y.dtype == np.float32 and bn.running_mean.data is rm and rm.dtype == np.float32
+    assert y.dtype == np.float32 and bn.running_mean.array is rm and rm.dtype == np.float32
     assert not bn.running_mean.requires_grad
 
 
@@ -98,12 +98,12 @@ def test_module_counts_batches_and_switches_modes():
     for b in batches:
         bn(b)
     assert int(bn.num_batches_tracked.item()) == 3
-    means = np.stack([b.data.mean(axis=0) for b in batches])
-    np.testing.assert_allclose(bn.running_mean.data, means.mean(axis=0), rtol=1e-5, atol=1e-6)
+    means = np.stack([b.array.mean(axis=0) for b in batches])
+    np.testing.assert_allclose(bn.running_mean.array, means.mean(axis=0), rtol=1e-5, atol=1e-6)
     bn.eval()
     x = mg.randn(1, 2)  # one sample is fine in eval mode
-    expected = (x.data - bn.running_mean.data) / np.sqrt(bn.running_var.data + bn.eps)
-    np.testing.assert_allclose(bn(x).data, expected, rtol=1e-5, atol=1e-6)
+    expected = (x.array - bn.running_mean.array) / np.sqrt(bn.running_var.array + bn.eps)
+    np.testing.assert_allclose(bn(x).array, expected, rtol=1e-5, atol=1e-6)
     assert int(bn.num_batches_tracked.item()) == 3
 
 
@@ -112,7 +112,7 @@ def test_without_running_stats_uses_batch_stats_in_eval_too():
     assert list(bn.state_dict()) == []
     x = RNG.standard_normal((3, 2, 2, 2)).astype(np.float32)
     np.testing.assert_allclose(
-        bn(mg.tensor(x)).data, numpy_batch_norm(x, np.ones(2), np.zeros(2), 1e-5), atol=1e-5
+        bn(mg.tensor(x)).array, numpy_batch_norm(x, np.ones(2), np.zeros(2), 1e-5), atol=1e-5
     )
 
 

@@ -69,7 +69,7 @@ def test_conv2d_matches_definition(case):
     x, w, b = RNG.standard_normal((n, c, h, w_)), RNG.standard_normal((o, c, kh, kw)), RNG.standard_normal(o)
     f64 = lambda a: mg.tensor(a, dtype=np.float64)  # noqa: E731
     y = F.conv2d(f64(x), f64(w), f64(b), stride, padding)
-    np.testing.assert_allclose(y.data, conv2d_loops(x, w, stride, padding) + b[:, None, None], atol=1e-12)
+    np.testing.assert_allclose(y.array, conv2d_loops(x, w, stride, padding) + b[:, None, None], atol=1e-12)
 
 
 TRANSPOSE_CASES = [  # (N, C_in, H, W, C_out, kh, kw, stride, padding, output_padding)
@@ -90,7 +90,7 @@ def test_conv_transpose2d_matches_definition(case):
     y = F.conv_transpose2d(f64(x), f64(w), f64(b), stride, padding, opad)
     expected = conv_transpose2d_loops(x, w, stride, padding, opad) + b[:, None, None]
     assert y.shape == expected.shape
-    np.testing.assert_allclose(y.data, expected, atol=1e-12)
+    np.testing.assert_allclose(y.array, expected, atol=1e-12)
 
 
 @given(

@@ -31,10 +31,10 @@ def test_fans():
 
 def test_in_place_on_parameters_and_returns_them():
     p = nn.Parameter(np.zeros((3, 4), dtype=np.float32))
-    data = p.data
-    assert init.ones_(p) is p and p.data is data and np.all(data == 1)
-    assert init.constant_(p, 2.5) is p and np.all(p.data == 2.5)
-    assert init.zeros_(p) is p and np.all(p.data == 0)
+    data = p.array
+    assert init.ones_(p) is p and p.array is data and np.all(data == 1)
+    assert init.constant_(p, 2.5) is p and np.all(p.array == 2.5)
+    assert init.zeros_(p) is p and np.all(p.array == 0)
     assert p.dtype == np.float32 and p.creator is None and p.requires_grad
 
 
@@ -53,9 +53,9 @@ def test_uniform_family_bounds(fn, kwargs, shape, bound):
     mg.manual_seed(0)
     fn(w, **kwargs)
     lo, hi = (kwargs["a"], kwargs["b"]) if bound is None else (-bound, bound)
-    assert w.data.min() >= lo and w.data.max() <= hi
-    assert w.data.min() < lo + 0.01 * (hi - lo) and w.data.max() > hi - 0.01 * (hi - lo)
-    assert abs(w.data.mean() - (lo + hi) / 2) < 0.02 * (hi - lo)
+    assert w.array.min() >= lo and w.array.max() <= hi
+    assert w.array.min() < lo + 0.01 * (hi - lo) and w.array.max() > hi - 0.01 * (hi - lo)
+    assert abs(w.array.mean() - (lo + hi) / 2) < 0.02 * (hi - lo)
 
 
 @pytest.mark.parametrize(
@@ -71,8 +71,8 @@ def test_normal_family_std(fn, kwargs, shape, std):
     w = mg.zeros(*shape)
     mg.manual_seed(1)
     fn(w, **kwargs)
-    assert abs(w.data.std() - std) < 0.03 * std
-    assert abs(w.data.mean() - kwargs.get("mean", 0.0)) < 0.03 * std
+    assert abs(w.array.std() - std) < 0.03 * std
+    assert abs(w.array.mean() - kwargs.get("mean", 0.0)) < 0.03 * std
 
 
 def test_seeded_and_generator_argument():
@@ -81,10 +81,10 @@ def test_seeded_and_generator_argument():
     init.normal_(a)
     mg.manual_seed(4)
     init.normal_(b)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.array, b.array)
     c = init.normal_(mg.zeros(10), generator=np.random.default_rng(0))
     d = init.normal_(mg.zeros(10), generator=np.random.default_rng(0))
-    np.testing.assert_array_equal(c.data, d.data)
+    np.testing.assert_array_equal(c.array, d.array)
 
 
 def test_dcgan_style_custom_init_with_apply():
@@ -97,8 +97,8 @@ def test_dcgan_style_custom_init_with_apply():
 
     mg.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(1, 64, 4), nn.BatchNorm2d(64)).apply(weights_init)
-    assert abs(model[0].weight.data.std() - 0.02) < 0.002
-    assert abs(model[1].weight.data.mean() - 1.0) < 0.01 and np.all(model[1].bias.data == 0)
+    assert abs(model[0].weight.array.std() - 0.02) < 0.002
+    assert abs(model[1].weight.array.mean() - 1.0) < 0.01 and np.all(model[1].bias.array == 0)
 
 
 def test_rejects_non_tensors():

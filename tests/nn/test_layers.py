@@ -26,7 +26,7 @@ def test_linear_matches_numpy_on_batched_input():
     x = mg.randn(2, 5, 4)
     y = lin(x)
     assert y.shape == (2, 5, 3) and y.dtype == np.float32
-    np.testing.assert_allclose(y.data, x.data @ lin.weight.data.T + lin.bias.data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(y.array, x.array @ lin.weight.array.T + lin.bias.array, rtol=1e-5, atol=1e-6)
     assert nn.Linear(4, 3, bias=False)(x).shape == (2, 5, 3)
 
 
@@ -62,7 +62,7 @@ def test_default_init_is_pytorchs_uniform_bound(make, fan_in):
     mg.manual_seed(0)
     layer = make()
     bound = 1 / math.sqrt(fan_in)
-    w, b = layer.weight.data, layer.bias.data
+    w, b = layer.weight.array, layer.bias.array
     assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
     assert np.abs(w).max() > 0.9 * bound  # the whole range is used, not a narrower one
     assert abs(w.std() - bound / math.sqrt(3)) < 0.15 * bound / math.sqrt(3)  # std of U(-b, b)
@@ -75,7 +75,7 @@ def test_default_init_follows_manual_seed():
     b = nn.Sequential(nn.Linear(3, 4), nn.Conv2d(1, 2, 3))
     for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
         assert ka == kb
-        np.testing.assert_array_equal(va.data, vb.data)
+        np.testing.assert_array_equal(va.array, vb.array)
 
 
 def test_parameter_shapes_match_pytorch():
@@ -110,7 +110,7 @@ def test_dcgan_shapes():
     )
     z = mg.randn(3, 16, 1, 1)
     img = g(z)
-    assert img.shape == (3, 1, 28, 28) and float(np.abs(img.data).max()) <= 1
+    assert img.shape == (3, 1, 28, 28) and float(np.abs(img.array).max()) <= 1
     assert d(img).shape == (3, 1)
 
 
@@ -140,14 +140,14 @@ def test_embedding_lookup_and_scatter_add_gradient():
     idx = mg.tensor([[0, 2], [2, 4]])
     y = emb(idx)
     assert y.shape == (2, 2, 3)
-    np.testing.assert_array_equal(y.data, emb.weight.data[[[0, 2], [2, 4]]])
+    np.testing.assert_array_equal(y.array, emb.weight.array[[[0, 2], [2, 4]]])
     gy = RNG.standard_normal((2, 2, 3)).astype(np.float32)
     y.backward(mg.tensor(gy))
     expected = np.zeros((5, 3), dtype=np.float32)
     expected[0] = gy[0, 0]
     expected[2] = gy[0, 1] + gy[1, 0]  # index 2 occurs twice: both contributions add up
     expected[4] = gy[1, 1]
-    np.testing.assert_allclose(emb.weight.grad.data, expected, rtol=1e-6)
+    np.testing.assert_allclose(emb.weight.grad.array, expected, rtol=1e-6)
 
 
 def test_embedding_gradcheck_gradgradcheck_and_padding_idx():
@@ -157,9 +157,9 @@ def test_embedding_gradcheck_gradgradcheck_and_padding_idx():
     assert gradgradcheck(lambda w: F.embedding(idx, w) ** 2, [w])
     assert gradgradcheck(lambda w: F.embedding(idx, w, padding_idx=3) ** 2, [w])
     emb = nn.Embedding(4, 2, padding_idx=1)
-    assert np.all(emb.weight.data[1] == 0)
+    assert np.all(emb.weight.array[1] == 0)
     emb(mg.tensor([1, 2, 1])).sum().backward()
-    assert np.all(emb.weight.grad.data[1] == 0) and np.all(emb.weight.grad.data[2] == 1)
+    assert np.all(emb.weight.grad.array[1] == 0) and np.all(emb.weight.grad.array[2] == 1)
 
 
 def test_embedding_errors():
@@ -177,11 +177,11 @@ def test_dropout_is_inverted_and_seeded():
     x = mg.ones(20000)
     mg.manual_seed(3)
     y = F.dropout(x, 0.25, training=True)
-    kept = y.data != 0
+    kept = y.array != 0
     assert abs(kept.mean() - 0.75) < 0.02
-    np.testing.assert_allclose(y.data[kept], 1 / 0.75, rtol=1e-6)
+    np.testing.assert_allclose(y.array[kept], 1 / 0.75, rtol=1e-6)
     mg.manual_seed(3)
-    np.testing.assert_array_equal(F.dropout(x, 0.25, training=True).data, y.data)
+    np.testing.assert_array_equal(F.dropout(x, 0.25, training=True).array, y.array)
     assert F.dropout(x, 0.25, training=False) is x
 
 
@@ -189,14 +189,14 @@ def test_dropout_gradient_uses_the_same_mask():
     x = mg.randn(100, requires_grad=True)
     y = F.dropout(x, 0.5)
     y.backward(mg.ones(100))
-    np.testing.assert_array_equal(x.grad.data, (y.data != 0) * 2.0)
+    np.testing.assert_array_equal(x.grad.array, (y.array != 0) * 2.0)
 
 
 def test_dropout_module_modes_and_edge_probabilities():
     drop = nn.Dropout(0.5)
     x = mg.randn(50)
     assert drop.eval()(x) is x
-    assert np.all(nn.Dropout(1.0)(x).data == 0)
+    assert np.all(nn.Dropout(1.0)(x).array == 0)
     assert F.dropout(x, 0.0) is x
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.Dropout(1.5)
@@ -211,17 +211,17 @@ def test_flatten_unflatten_round_trip():
     assert flat.shape == (2, 60)
     assert nn.Flatten(0, 1)(x).shape == (6, 4, 5)
     back = nn.Unflatten(1, (3, 4, 5))(flat)
-    np.testing.assert_array_equal(back.data, x.data)
+    np.testing.assert_array_equal(back.array, x.array)
     assert nn.Unflatten(1, (3, -1))(flat).shape == (2, 3, 20)
 
 
 def test_activation_modules_match_functions():
     x = mg.randn(4, 3)
-    np.testing.assert_array_equal(nn.ReLU()(x).data, np.maximum(x.data, 0))
+    np.testing.assert_array_equal(nn.ReLU()(x).array, np.maximum(x.array, 0))
     np.testing.assert_allclose(
-        nn.LeakyReLU(0.2)(x).data, np.where(x.data > 0, x.data, 0.2 * x.data), rtol=1e-6
+        nn.LeakyReLU(0.2)(x).array, np.where(x.array > 0, x.array, 0.2 * x.array), rtol=1e-6
     )
-    np.testing.assert_allclose(nn.Tanh()(x).data, np.tanh(x.data), rtol=1e-6)
-    np.testing.assert_allclose(nn.Sigmoid()(x).data, 1 / (1 + np.exp(-x.data)), rtol=1e-6)
-    np.testing.assert_array_equal(nn.Identity(3, foo=1)(x).data, x.data)
+    np.testing.assert_allclose(nn.Tanh()(x).array, np.tanh(x.array), rtol=1e-6)
+    np.testing.assert_allclose(nn.Sigmoid()(x).array, 1 / (1 + np.exp(-x.array)), rtol=1e-6)
+    np.testing.assert_array_equal(nn.Identity(3, foo=1)(x).array, x.array)
     assert repr(nn.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"

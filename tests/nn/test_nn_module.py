@@ -94,10 +94,10 @@ def test_state_dict_round_trip_gives_identical_outputs():
     mg.manual_seed(2)
     b = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.BatchNorm2d(2), nn.LeakyReLU(0.2), nn.Flatten(),
                       nn.Linear(2 * 4 * 4, 1)).eval()  # fmt: skip
-    assert not np.array_equal(b(x).data, a(x).data)
+    assert not np.array_equal(b(x).array, a(x).array)
     result = b.load_state_dict(arrays)
     assert result.missing_keys == [] and result.unexpected_keys == []
-    np.testing.assert_array_equal(b(x).data, a(x).data)
+    np.testing.assert_array_equal(b(x).array, a(x).array)
     assert int(b[1].num_batches_tracked.item()) == 1
 
 
@@ -106,7 +106,7 @@ def test_load_state_dict_copies_in_place_and_keeps_dtype():
     w = lin.weight
     lin.load_state_dict({"weight": np.ones((3, 2)), "bias": [1.0, 2.0, 3.0]})
     assert lin.weight is w and w.dtype == np.float32
-    np.testing.assert_array_equal(w.data, 1.0)
+    np.testing.assert_array_equal(w.array, 1.0)
 
 
 def test_load_state_dict_errors_name_keys_and_shapes():
@@ -144,8 +144,8 @@ def test_zero_grad_and_requires_grad():
     lin(mg.randn(4, 3)).sum().backward()
     g = lin.weight.grad
     lin.zero_grad(set_to_none=False)
-    assert lin.weight.grad is not g and np.all(lin.weight.grad.data == 0)
-    assert np.any(g.data != 0)  # the old gradient array was not zeroed in place
+    assert lin.weight.grad is not g and np.all(lin.weight.grad.array == 0)
+    assert np.any(g.array != 0)  # the old gradient array was not zeroed in place
     lin.zero_grad()
     assert lin.weight.grad is None and lin.bias.grad is None
     lin.requires_grad_(False)
@@ -232,6 +232,6 @@ def test_np_array_of_state_dict_values_is_a_snapshot():
     shared = np.asarray(lin.state_dict()["weight"])
     before = snapshot["weight"].copy()
     with mg.no_grad():
-        lin.weight.data += 1.0
+        lin.weight.array += 1.0
     np.testing.assert_array_equal(snapshot["weight"], before)
-    np.testing.assert_array_equal(shared, lin.weight.data)
+    np.testing.assert_array_equal(shared, lin.weight.array)

@@ -54,9 +54,9 @@ def test_forward_matches_numpy_reference(spec, data):
         assert y.shape == r.shape, f"{spec.name}: shape {y.shape}, reference {r.shape}"
         if r.dtype.kind == "f":
             assert y.dtype == np.float64
-            np.testing.assert_allclose(y.data, r, rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(y.array, r, rtol=1e-10, atol=1e-12)
         else:
-            np.testing.assert_array_equal(y.data, r)
+            np.testing.assert_array_equal(y.array, r)
 
 
 @each_op
@@ -99,11 +99,11 @@ def test_noncontiguous_inputs_give_the_same_values_and_gradients(spec, data):
         np.testing.assert_array_equal(a, v)
     plain, strided = tensors(case.arrays, True), tensors(views, True)
     for y, z in zip(call(spec, case, plain), call(spec, case, strided)):
-        np.testing.assert_allclose(z.data, y.data, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(z.array, y.array, rtol=1e-12, atol=1e-12)
     for g, h in zip(grads_of(spec, case, plain), grads_of(spec, case, strided)):
         assert (g is None) == (h is None)
         if g is not None:
-            np.testing.assert_allclose(h.data, g.data, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(h.array, g.array, rtol=1e-12, atol=1e-12)
 
 
 def _to32(value):
@@ -121,7 +121,7 @@ def test_float32_inputs_stay_float32(spec, data):
         if y.dtype.kind == "f":
             assert y.dtype == np.float32, f"{spec.name} returned {y.dtype} for float32 inputs"
             tol = spec.float32_tol
-            np.testing.assert_allclose(y.data, np.asarray(r), rtol=tol, atol=tol)
+            np.testing.assert_allclose(y.array, np.asarray(r), rtol=tol, atol=tol)
     for g in grads_of(spec, case32, xs):
         if g is not None:
             assert g.dtype == np.float32

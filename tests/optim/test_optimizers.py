@@ -20,13 +20,13 @@ def make_params():
 
 def run(opt_cls, kwargs, grads_per_step, params=None):
     params = params or make_params()
-    start = [p.data.copy() for p in params]
+    start = [p.array.copy() for p in params]
     opt = opt_cls(params, **kwargs)
     for grads in grads_per_step:
         for p, g in zip(params, grads):
             p.grad = mg.tensor(g, dtype=np.float64)
         opt.step()
-    return start, [p.data for p in params], opt
+    return start, [p.array for p in params], opt
 
 
 def random_grads(steps):
@@ -107,8 +107,8 @@ def test_first_adam_step_moves_every_coordinate_by_lr():
     for p, gi in zip(params, g):
         p.grad = mg.tensor(gi, dtype=np.float64)
     opt.step()
-    np.testing.assert_allclose(params[0].data, -0.01 * np.sign(g[0]), rtol=1e-3)
-    np.testing.assert_allclose(params[1].data, [0.01], rtol=1e-6)
+    np.testing.assert_allclose(params[0].array, -0.01 * np.sign(g[0]), rtol=1e-3)
+    np.testing.assert_allclose(params[1].array, [0.01], rtol=1e-6)
 
 
 def test_default_hyperparameters_are_pytorchs():
@@ -134,21 +134,21 @@ def test_gradients_are_never_modified(opt_cls, kwargs, reference):
     shared = RNG.standard_normal(SHAPES[0])
     params[0].grad = mg.tensor(shared, dtype=np.float64)
     params[1].grad = None  # no gradient: the parameter is skipped
-    before = params[1].data.copy()
+    before = params[1].array.copy()
     opt = opt_cls(params, **kwargs)
     for _ in range(3):
         opt.step()
-    np.testing.assert_array_equal(params[0].grad.data, shared)
-    np.testing.assert_array_equal(params[1].data, before)
+    np.testing.assert_array_equal(params[0].grad.array, shared)
+    np.testing.assert_array_equal(params[1].array, before)
 
 
 def test_float32_parameters_stay_float32_in_place():
     p = nn.Parameter(np.ones(4, dtype=np.float32))
-    data = p.data
+    data = p.array
     opt = optim.Adam([p], lr=0.1)
     p.grad = mg.ones(4)
     opt.step()
-    assert p.data is data and p.dtype == np.float32
+    assert p.array is data and p.dtype == np.float32
 
 
 def _plain_types_only(obj):
@@ -169,7 +169,7 @@ def test_state_dict_round_trip_continues_bit_for_bit(opt_cls, kwargs, reference)
     # through JSON (arrays as lists, int keys become strings), as a checkpoint file might store it
     text = json.dumps(sd, default=lambda a: {"__array__": a.tolist()})
     restored = json.loads(text, object_hook=lambda d: np.array(d["__array__"]) if "__array__" in d else d)
-    clones = [nn.Parameter(p.data.copy()) for p in params]
+    clones = [nn.Parameter(p.array.copy()) for p in params]
     other = opt_cls(clones, lr=123.0)  # hyperparameters come back from the state dict too
     other.load_state_dict(restored)
     assert other.param_groups[0]["lr"] == kwargs["lr"]
@@ -180,7 +180,7 @@ def test_state_dict_round_trip_continues_bit_for_bit(opt_cls, kwargs, reference)
         opt.step()
         other.step()
     for p, q in zip(params, clones):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.array, q.array)
 
 
 def test_state_dict_layout_is_pytorchs():
@@ -202,11 +202,11 @@ def test_param_groups_have_their_own_learning_rates():
     opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1)
     a.grad, b.grad = mg.ones(2, dtype=np.float64), mg.ones(2, dtype=np.float64)
     opt.step()
-    np.testing.assert_allclose(a.data, -0.1)
-    np.testing.assert_allclose(b.data, -1.0)
+    np.testing.assert_allclose(a.array, -0.1)
+    np.testing.assert_allclose(b.array, -1.0)
     opt.param_groups[0]["lr"] = 0.01  # changing lr between steps takes effect (schedules)
     opt.step()
-    np.testing.assert_allclose(a.data, -0.11)
+    np.testing.assert_allclose(a.array, -0.11)
 
 
 def test_optimizers_minimise_a_quadratic():
@@ -222,7 +222,7 @@ def test_optimizers_minimise_a_quadratic():
             opt.zero_grad()
             ((w - mg.tensor(target, dtype=np.float64)) ** 2).sum().backward()
             opt.step()
-        np.testing.assert_allclose(w.data, target, atol=0.05, err_msg=opt_cls.__name__)
+        np.testing.assert_allclose(w.array, target, atol=0.05, err_msg=opt_cls.__name__)
 
 
 def test_zero_grad_and_closure():
@@ -237,9 +237,9 @@ def test_zero_grad_and_closure():
 
     loss = opt.step(closure)
     assert loss.item() == pytest.approx(5.0)
-    np.testing.assert_allclose(w.data, [0.0, 0.0])
+    np.testing.assert_allclose(w.array, [0.0, 0.0])
     opt.zero_grad(set_to_none=False)
-    assert np.all(w.grad.data == 0)
+    assert np.all(w.grad.array == 0)
     opt.zero_grad()
     assert w.grad is None
 

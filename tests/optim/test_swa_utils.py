@@ -23,7 +23,7 @@ def model(seed=0):
 def perturb(m, rng):
     """A stand-in for an optimizer step: new random values in every parameter, and a BN forward."""
     for p in m.parameters():
-        p.data[...] = rng.standard_normal(p.shape).astype(p.dtype)
+        p.array[...] = rng.standard_normal(p.shape).astype(p.dtype)
     m(mg.tensor(rng.standard_normal((8, 3))))  # moves the running statistics
 
 
@@ -31,7 +31,7 @@ def snapshots(m, steps, seed=1):
     rng, out = np.random.default_rng(seed), []
     for _ in range(steps):
         perturb(m, rng)
-        out.append([p.data.copy() for p in m.parameters()])
+        out.append([p.array.copy() for p in m.parameters()])
     return out
 
 
@@ -45,11 +45,11 @@ def test_ema_follows_the_formula(multi):
     for _ in range(5):
         perturb(m, rng)
         ema.update_parameters(m)
-        now = [p.data.astype(np.float64) for p in m.parameters()]
+        now = [p.array.astype(np.float64) for p in m.parameters()]
         expected = now if expected is None else [decay * e + (1 - decay) * p for e, p in zip(expected, now)]
     for got, want in zip(ema.module.parameters(), expected):
-        np.testing.assert_allclose(got.data, want, rtol=1e-5, atol=1e-6)
-    assert int(ema.n_averaged.data) == 5
+        np.testing.assert_allclose(got.array, want, rtol=1e-5, atol=1e-6)
+    assert int(ema.n_averaged.array) == 5
 
 
 def test_default_is_the_plain_mean_of_every_model_seen():
@@ -59,10 +59,10 @@ def test_default_is_the_plain_mean_of_every_model_seen():
     rng = np.random.default_rng(2)
     for _ in range(6):
         perturb(m, rng)
-        snaps.append([p.data.copy() for p in m.parameters()])
+        snaps.append([p.array.copy() for p in m.parameters()])
         swa.update_parameters(m)
     for i, p in enumerate(swa.module.parameters()):
-        np.testing.assert_allclose(p.data, np.mean([s[i] for s in snaps], axis=0), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(p.array, np.mean([s[i] for s in snaps], axis=0), rtol=1e-5, atol=1e-6)
     f = get_swa_avg_fn()
     assert f(np.float64(1.0), np.float64(4.0), 2) == pytest.approx(2.0)
 
@@ -74,9 +74,9 @@ def test_first_update_copies_and_the_copy_is_independent():
     perturb(m, np.random.default_rng(3))
     ema.update_parameters(m)
     for a, p in zip(ema.module.parameters(), m.parameters()):
-        np.testing.assert_array_equal(a.data, p.data)
-    m[0].weight.data[...] = 0.0  # training the model later does not write into the average
-    assert np.abs(ema.module[0].weight.data).sum() > 0
+        np.testing.assert_array_equal(a.array, p.array)
+    m[0].weight.array[...] = 0.0  # training the model later does not write into the average
+    assert np.abs(ema.module[0].weight.array).sum() > 0
 
 
 def test_buffers_are_copied_or_averaged():
@@ -87,14 +87,14 @@ def test_buffers_are_copied_or_averaged():
     history = []
     for _ in range(3):
         perturb(m, rng)
-        history.append(m[1].running_mean.data.copy())
+        history.append(m[1].running_mean.array.copy())
         copied.update_parameters(m)
         averaged.update_parameters(m)
-    np.testing.assert_array_equal(copied.module[1].running_mean.data, m[1].running_mean.data)
+    np.testing.assert_array_equal(copied.module[1].running_mean.array, m[1].running_mean.array)
     want = 0.25 * history[0] + 0.25 * history[1] + 0.5 * history[2]
-    np.testing.assert_allclose(averaged.module[1].running_mean.data, want, rtol=1e-6)
+    np.testing.assert_allclose(averaged.module[1].running_mean.array, want, rtol=1e-6)
     # integer buffers are copied, not blended
-    assert int(averaged.module[1].num_batches_tracked.data) == int(m[1].num_batches_tracked.data)
+    assert int(averaged.module[1].num_batches_tracked.array) == int(m[1].num_batches_tracked.array)
 
 
 def test_forward_and_state_dict_round_trip():
@@ -111,7 +111,7 @@ def test_forward_and_state_dict_round_trip():
     ema.eval()
     other.eval()
     np.testing.assert_array_equal(ema(x).detach().numpy(), other(x).detach().numpy())
-    assert int(other.n_averaged.data) == 3
+    assert int(other.n_averaged.array) == 3
 
 
 def test_update_bn_recomputes_the_statistics_of_the_averaged_weights():
@@ -122,22 +122,22 @@ def test_update_bn_recomputes_the_statistics_of_the_averaged_weights():
     rng = np.random.default_rng(7)
     batches = [rng.standard_normal((10, 3)).astype(np.float32) for _ in range(4)]
     update_bn(batches, m)
-    h = [(b @ m[0].weight.data.T + m[0].bias.data).astype(np.float64) for b in batches]
-    np.testing.assert_allclose(bn.running_mean.data, np.mean([x.mean(0) for x in h], 0), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(bn.running_var.data, np.mean([x.var(0, ddof=1) for x in h], 0), rtol=1e-5)
+    h = [(b @ m[0].weight.array.T + m[0].bias.array).astype(np.float64) for b in batches]
+    np.testing.assert_allclose(bn.running_mean.array, np.mean([x.mean(0) for x in h], 0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(bn.running_var.array, np.mean([x.var(0, ddof=1) for x in h], 0), rtol=1e-5)
     assert bn.momentum == 0.3 and not m.training  # momentum and mode restored
-    assert int(bn.num_batches_tracked.data) == 4
+    assert int(bn.num_batches_tracked.array) == 4
     # (data, label) batches: the first element is the input; the result is the same
-    stats = bn.running_mean.data.copy()
+    stats = bn.running_mean.array.copy()
     update_bn([(b, 0) for b in batches], m)
-    np.testing.assert_array_equal(bn.running_mean.data, stats)
+    np.testing.assert_array_equal(bn.running_mean.array, stats)
 
 
 def test_update_bn_on_a_model_without_batch_norm_is_a_no_op():
     m = nn.Sequential(nn.Linear(3, 2))
-    w = m[0].weight.data.copy()
+    w = m[0].weight.array.copy()
     update_bn([np.ones((2, 3), np.float32)], m)
-    np.testing.assert_array_equal(m[0].weight.data, w)
+    np.testing.assert_array_equal(m[0].weight.array, w)
 
 
 def test_errors_name_the_problem():
