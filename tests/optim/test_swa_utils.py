@@ -123,7 +123,9 @@ def test_update_bn_recomputes_the_statistics_of_the_averaged_weights():
     batches = [rng.standard_normal((10, 3)).astype(np.float32) for _ in range(4)]
     update_bn(batches, m)
     h = [(b @ m[0].weight.array.T + m[0].bias.array).astype(np.float64) for b in batches]
-    np.testing.assert_allclose(bn.running_mean.array, np.mean([x.mean(0) for x in h], 0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        bn.running_mean.array, np.mean([x.mean(0) for x in h], 0), rtol=1e-5, atol=1e-6
+    )
     np.testing.assert_allclose(bn.running_var.array, np.mean([x.var(0, ddof=1) for x in h], 0), rtol=1e-5)
     assert bn.momentum == 0.3 and not m.training  # momentum and mode restored
     assert int(bn.num_batches_tracked.array) == 4
