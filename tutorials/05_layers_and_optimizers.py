@@ -224,7 +224,9 @@ y = F.conv2d(x, w, stride=2, padding=1)
 gy = mg.randn(*y.shape)
 (gx,) = mg.autograd.grad(y, [x], gy)
 print("conv2d:", x.shape, "->", y.shape, "  conv_transpose2d:", gy.shape, "->", gx.shape)
-np.testing.assert_allclose(F.conv_transpose2d(gy, w, stride=2, padding=1).array, gx.array, rtol=1e-4, atol=1e-5)
+np.testing.assert_allclose(
+    F.conv_transpose2d(gy, w, stride=2, padding=1).array, gx.array, rtol=1e-4, atol=1e-5
+)
 print("conv_transpose2d(gy, w) == d<conv2d(x, w), gy>/dx")
 
 # %% [markdown]
