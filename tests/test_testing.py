@@ -49,7 +49,7 @@ class SquareWrongAt(Function):
         x = self.inputs[0]
         mask = np.ones(x.shape)
         mask.flat[self.bad] = 0.0
-        return gy * 2.0 * x * Tensor(mask)
+        return gy * 2.0 * x * mg.as_tensor(mask)
 
 
 class MulForgetsSecond(Function):
@@ -72,7 +72,7 @@ class CubeConstantInBackward(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        return gy * 3.0 * Tensor(x.array**2)
+        return gy * 3.0 * mg.as_tensor(x.array**2)
 
 
 # -- gradcheck -------------------------------------------------------------------------------------
@@ -146,7 +146,7 @@ def test_gradcheck_needs_an_input_that_requires_grad():
 def test_gradcheck_checks_the_gradient_shape(monkeypatch):
     module = sys.modules["minigan.testing.gradcheck"]
     x = t64([[1.0, 2.0]])
-    monkeypatch.setattr(module.engine, "grad", lambda *a, **k: (Tensor(np.ones(2)),))
+    monkeypatch.setattr(module.engine, "grad", lambda *a, **k: (mg.as_tensor(np.ones(2)),))
     with pytest.raises(GradcheckError, match=r"gradient of input 0 has shape \(2,\).*\(1, 2\)"):
         gradcheck(lambda x: x * 2.0, [x])
 

@@ -8,6 +8,7 @@ from .engine import backward, grad
 from .function import Function, GraphFreedError
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor, as_tensor
+from .variable import Variable
 
 __all__ = [
     "Function",
@@ -20,4 +21,5 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "set_grad_enabled",
+    "Variable",
 ]

@@ -32,8 +32,19 @@ def backward(outputs, grad_outputs=None, retain_graph=False, create_graph=False)
     _run(roots, seeds, retain_graph or create_graph, create_graph, targets=None)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    only_inputs=True,
+    allow_unused=False,
+):
     """The gradients of ``outputs`` with respect to ``inputs``, returned as a tuple (``.grad`` untouched).
+
+    ``only_inputs`` is PyTorch's deprecated argument: accepted for old programs, and as in PyTorch it
+    changes nothing (only the inputs' gradients are ever computed and returned).
 
     Mirrors ``torch.autograd.grad``: ``inputs`` may be leaves or intermediate tensors; with
     ``create_graph=True`` the returned gradients are differentiable. An input the outputs do not depend
@@ -163,6 +174,7 @@ def _run(roots, seeds, retain_graph, create_graph, targets):
                 continue
             if f.released:
                 raise GraphFreedError(_FREED_MESSAGE.format(name=f.name))
+            f.check_versions()
             gys = [
                 g if g is not None else Tensor._from_array(f.inputs[0].xp.zeros(shape, dtype=dtype))
                 for g, (shape, dtype) in zip(gys, f.output_meta)

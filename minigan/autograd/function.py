@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import weakref
 
-from ..backend import DeviceError, device_of
+from ..backend import DeviceError, array_module, device_of
 from .grad_mode import _grad_mode
 from .tensor import Tensor, as_tensor
 
@@ -39,6 +39,11 @@ class Function:
     """
 
     differentiable = True  # False for ops whose outputs never carry gradients (argmax, comparisons)
+    # Which inputs' values backward reads (True: all; a tuple of indices; () for none, as in add or
+    # reshape, whose backward needs only shapes). An in-place write to one of them between forward and
+    # backward makes backward raise instead of using the changed value.
+    saves_inputs = True
+    saves_outputs = False  # True when backward reads its outputs (exp, tanh, sigmoid ...)
     cross_device = False  # True only for the op that moves data between devices
 
     def __call__(self, *inputs):
@@ -63,14 +68,22 @@ class Function:
                 out.creator = self
                 out.output_index = i
             outputs.append(out)
+        for out in outputs:  # an output that is a view of an input shares its version counter
+            if getattr(out.array, "base", None) is not None:
+                for t in tensors:
+                    if array_module(t.array).may_share_memory(out.array, t.array):
+                        out._version_counter = t._version_counter
+                        break
         if record:
             self.inputs = tensors
+            self.saved_versions = tuple(t._version_counter[0] for t in tensors)
             self.needs_input_grad = tuple(t.requires_grad for t in tensors)
             self.generation = max(t.generation for t in tensors)
             self.order = next(_call_order)
             for out in outputs:
                 out.generation = self.generation + 1
             self._outputs = [weakref.ref(o) for o in outputs]
+            self.saved_output_versions = tuple(o._version_counter[0] for o in outputs)
             self.output_meta = [(o.shape, o.dtype) for o in outputs]
             self.released = False
         return outputs[0] if single else tuple(outputs)
@@ -97,6 +110,21 @@ class Function:
         """The output Tensors (None where the user dropped one); for backwards written with outputs."""
         return [ref() for ref in self._outputs]
 
+    def check_versions(self):
+        """Raise PyTorch's in-place error if a value backward needs was written after forward saved it."""
+        saved = range(len(self.inputs)) if self.saves_inputs is True else self.saves_inputs
+        for i in saved:
+            x = self.inputs[i]
+            if x._version_counter[0] != self.saved_versions[i]:
+                raise InplaceModifiedError(
+                    _inplace_message(x, f"input {i} of {self.name}", self.saved_versions[i])
+                )
+        if self.saves_outputs:
+            for k, y in enumerate(self.output_tensors()):
+                if y is not None and y._version_counter[0] != self.saved_output_versions[k]:
+                    where = f"output {k} of {self.name}"
+                    raise InplaceModifiedError(_inplace_message(y, where, self.saved_output_versions[k]))
+
     def release(self):
         """Drop everything kept for backward (called after backward unless ``retain_graph=True``)."""
         self.inputs = None
@@ -105,6 +133,20 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name}>"
+
+
+class InplaceModifiedError(RuntimeError):
+    """backward() needs a value that an in-place write changed after the forward pass saved it."""
+
+
+def _inplace_message(x, where, expected):
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[{x.dtype} tensor of shape {x.shape}], which is {where}, is at version {x._version_counter[0]}; "
+        f"expected version {expected} instead. Hint: something wrote into it in place (an optimizer "
+        "step, fill_, x[...] = v, x.data.*_) after the forward pass; call backward() before that write, "
+        "or compute from x.clone()."
+    )
 
 
 def _check_same_device(fn, tensors):

@@ -7,6 +7,13 @@ without recursion. ``grad`` is a Tensor of the same shape, filled in by ``backwa
 
 Operators (``+``, ``@``, ``x[i]``, ``x.sum()`` ...) are attached by ``minigan.ops`` when the package is
 imported, so this file holds only the data structure and stays readable on its own.
+
+**Versions.** Every Tensor carries a version counter: a one-element list shared by all Tensors that look at
+the same storage (``x.data``, ``x.detach()``, views such as ``x.view(...)`` or ``x[0]``). Every in-place
+write (``fill_``, ``x[i] = v``, an optimizer step, ``nn.init``, ``load_state_dict``, batch norm's running
+statistics) adds one. A Function remembers the versions of its inputs when it runs; if one has moved on by
+the time backward needs it, the saved value is not the value the forward used, and backward refuses
+instead of returning a wrong gradient (chapter 01, section "In-place writes").
 """
 
 from __future__ import annotations
@@ -28,14 +35,30 @@ class Tensor:
 
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
-    def __init__(self, data, requires_grad: bool = False):
-        self.array = data
+    def __init__(self, *data, requires_grad: bool = False):
+        """``Tensor(data)`` as PyTorch's ``torch.Tensor``: float32 from numbers, lists, arrays or tensors;
+        ``Tensor(2, 3)`` (or a shape tuple) is a float32 tensor of zeros of that shape; ``Tensor()`` is
+        empty. Use ``minigan.tensor`` to keep integer or float64 data as they are."""
+        from .tensor_types import float_data  # the legacy constructors' conversion rules live there
+
+        self._init_leaf(float_data(data, np.float32, "Tensor"), requires_grad)
+
+    def _init_leaf(self, array, requires_grad: bool) -> None:
+        self.array = array
         self.grad: Tensor | None = None
         self.creator = None
         self.output_index = 0
         self.generation = 0
+        self._version_counter = [0]
         self._requires_grad = False
         self.requires_grad = requires_grad
+
+    @classmethod
+    def _wrap(cls, array, requires_grad: bool = False) -> Tensor:
+        """A leaf on ``array`` as it is (dtype kept, no copy): the internal constructor."""
+        t = cls._from_array(array)
+        t.requires_grad = requires_grad
+        return t
 
     @classmethod
     def _from_array(cls, array) -> Tensor:
@@ -46,7 +69,25 @@ class Tensor:
         t.creator = None
         t.output_index = 0
         t.generation = 0
+        t._version_counter = [0]
         t._requires_grad = False
+        return t
+
+    # -- versions (see the module docstring) -----------------------------------------------------------
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's storage has seen (PyTorch's ``x._version``)."""
+        return self._version_counter[0]
+
+    def _bump_version(self) -> Tensor:
+        """Record one in-place write; every op that writes into ``.array`` calls this."""
+        self._version_counter[0] += 1
+        return self
+
+    def _alias(self) -> Tensor:
+        """A graph-free Tensor on the same storage that shares this one's version counter."""
+        t = Tensor._from_array(self.array)
+        t._version_counter = self._version_counter
         return t
 
     # -- autograd state ---------------------------------------------------------------------------------
@@ -75,17 +116,28 @@ class Tensor:
         return self.creator is None
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, cut off from the graph."""
-        return Tensor._from_array(self.array)
+        """A new leaf sharing this tensor's data (and version counter), cut off from the graph."""
+        return self._alias()
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor off from the graph, in place (PyTorch's ``detach_``)."""
+        self.creator, self.generation, self._requires_grad = None, 0, False
+        return self
 
     @property
     def data(self) -> Tensor:
-        """PyTorch's ``.data``: a Tensor on the same storage that does not require grad."""
-        return Tensor._from_array(self.array)
+        """PyTorch's ``.data``: a Tensor on the same storage that does not require grad.
+
+        Unlike PyTorch, it shares the version counter too, so ``x.data.fill_(0)`` or ``x.data[i] = v``
+        after a forward pass that saved x is still caught by backward instead of giving a silently
+        wrong gradient. ``x.array`` is the NumPy / CuPy array itself."""
+        return self._alias()
 
     @data.setter
     def data(self, value):
+        """``x.data = y`` makes x look at y's values (shape and dtype may change), as in PyTorch."""
         self.array = value.array if isinstance(value, Tensor) else value
+        self._bump_version()
 
     def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False):
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
@@ -169,14 +221,40 @@ class Tensor:
     def cpu(self) -> Tensor:
         return self.to("cpu")
 
-    def cuda(self) -> Tensor:
-        return self.to("cuda")
+    def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
+        return self.to("cuda" if device is None else device)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device == "cuda"
+
+    def type(self, dtype=None, non_blocking: bool = False):
+        """``x.type()`` names x's legacy type ("minigan.FloatTensor"); ``x.type(FloatTensor)`` (a class, its
+        name, or a dtype) converts, as PyTorch's ``Tensor.type``."""
+        from .tensor_types import convert
+
+        return convert(self, dtype, non_blocking)
 
     def float(self) -> Tensor:
         return self.to(dtype=np.float32)
 
     def double(self) -> Tensor:
         return self.to(dtype=np.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtype=np.float16)
+
+    def long(self) -> Tensor:
+        return self.to(dtype=np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtype=np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtype=np.bool_)
+
+    def element_size(self) -> int:
+        return self.array.itemsize
 
     def __repr__(self):
         body = np.array2string(as_numpy(self.array), precision=4, separator=", ", prefix="tensor(")
@@ -224,11 +302,13 @@ def as_tensor(x) -> Tensor:
 def to_array(x, dtype=None, device=None):
     """A new-tensor array from data (``minigan.tensor`` uses it).
 
-    Float data becomes float32 unless ``dtype`` says otherwise (DESIGN.md §2), integers int64, booleans
-    stay bool; anything else is a TypeError naming the dtype.
+    As ``torch.tensor``: an array or Tensor keeps its dtype (a float64 ndarray stays float64); Python
+    numbers and lists become float32 (floats), int64 (integers) or bool, unless ``dtype`` says otherwise;
+    anything else is a TypeError naming the dtype.
     """
     if isinstance(x, Tensor):
         x = x.array
+    typed = isinstance(x, (np.ndarray, np.generic)) or is_cupy_array(x)  # carries its own dtype
     if device is not None and device_of(x) != normalize_device(device):
         x = to_device(np.asarray(x) if not is_cupy_array(x) else x, normalize_device(device))
     xp = array_module(x)
@@ -239,6 +319,8 @@ def to_array(x, dtype=None, device=None):
     if dtype is not None:
         return a.astype(np.dtype(dtype), copy=False)
     kind = a.dtype.kind
+    if typed and kind in "fiub":
+        return a
     if kind == "f":
         return a.astype(DEFAULT_FLOAT, copy=False)
     if kind in "iu":

@@ -1,4 +1,5 @@
-"""Embedding layer: a learned lookup table. Chapter 05 (used for class labels in chapter 11).
+"""Embedding layer: a learned lookup table (class labels in a conditional GAN). Part of chapter 05's layer
+library, though the chapter does not cover it.
 
 ``Embedding(num_embeddings, embedding_dim, padding_idx=None)`` holds ``weight`` of shape
 (num_embeddings, embedding_dim), initialised N(0, 1) as in PyTorch (the ``padding_idx`` row, if any,
@@ -45,6 +46,7 @@ class Embedding(Module):
         if self.padding_idx is not None:
             with no_grad():
                 self.weight.array[self.padding_idx] = 0
+                self.weight._bump_version()
 
     def forward(self, idx) -> Tensor:
         return F.embedding(idx, self.weight, self.padding_idx)

@@ -35,6 +35,7 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
         raise TypeError(f"init functions fill a Tensor or Parameter in place, got {type(tensor).__name__}")
     with no_grad():
         tensor.array[...] = to_device(np.asarray(values).astype(tensor.dtype), tensor.device)
+        tensor._bump_version()
     return tensor
 
 

@@ -294,6 +294,7 @@ class Module:
                 continue
             with no_grad():
                 target.array[...] = _array_to_device(source, target.device).astype(target.dtype, copy=False)
+                target._bump_version()
         if strict:
             if unexpected:
                 errors.insert(
@@ -316,7 +317,10 @@ class Module:
                 for t in store.values():
                     if t is None:
                         continue
-                    t.array = fn(t.array)
+                    new = fn(t.array)
+                    if new is not t.array:
+                        t.array = new
+                        t._bump_version()
                     if t.grad is not None:
                         t.grad = Tensor._from_array(fn(t.grad.array))
         return self

@@ -28,7 +28,7 @@ class Parameter(Tensor):
             array = data  # keep the dtype (float64 stays float64), no copy
         else:
             array = to_array(data)
-        super().__init__(array, requires_grad=requires_grad)
+        self._init_leaf(array, requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

@@ -10,13 +10,22 @@ from ..autograd.tensor import Tensor, as_tensor
 def operands(a, b):
     """Two Tensors from a binary op's operands; a Python number takes the other operand's dtype and device.
 
-    ``x * 2`` keeps x float32 (as PyTorch does); an int tensor with a float scalar becomes float32.
+    ``x * 2`` keeps x float32 (as PyTorch does); an int tensor with a float scalar becomes float32; a
+    float32 tensor with an int64 tensor stays float32 (NumPy would give float64). Two floats of different
+    widths promote to the wider, as in both.
     """
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
         return a, _scalar_like(b, a)
     if isinstance(b, Tensor) and not isinstance(a, Tensor):
         return _scalar_like(a, b), b
-    return as_tensor(a), as_tensor(b)
+    a, b = as_tensor(a), as_tensor(b)
+    if a.dtype != b.dtype:  # PyTorch's promotion between tensors: a float tensor wins over an integer one
+        ka, kb = a.dtype.kind, b.dtype.kind
+        if ka == "f" and kb != "f":
+            b = Tensor._from_array(b.array.astype(a.dtype))
+        elif kb == "f" and ka != "f":
+            a = Tensor._from_array(a.array.astype(b.dtype))
+    return a, b
 
 
 def _scalar_like(value, like: Tensor) -> Tensor:

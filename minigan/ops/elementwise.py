@@ -12,6 +12,8 @@ so it can itself be differentiated (``create_graph=True``). Derivatives used (y 
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import array_module
@@ -25,6 +27,8 @@ def _const(like: Tensor, array) -> Tensor:
 
 
 class Add(Function):
+    saves_inputs = ()  # backward needs only shapes
+
     def forward(self, a, b):
         return a + b
 
@@ -37,6 +41,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    saves_inputs = ()  # backward needs only shapes
+
     def forward(self, a, b):
         return a - b
 
@@ -74,6 +80,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    saves_inputs = ()  # backward needs only shapes
+
     def forward(self, a):
         return -a
 
@@ -175,8 +183,11 @@ def mul(a, b) -> Tensor:
 
 
 def div(a, b) -> Tensor:
-    """a / b, broadcasting (true division)."""
-    return Div()(*operands(a, b))
+    """a / b, broadcasting (true division: integer tensors give float32, as in PyTorch)."""
+    a, b = operands(a, b)
+    if a.dtype.kind != "f" and b.dtype.kind != "f":
+        a, b = (Tensor._from_array(t.array.astype(np.float32)) for t in (a, b))
+    return Div()(a, b)
 
 
 def neg(a) -> Tensor:

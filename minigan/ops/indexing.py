@@ -84,6 +84,8 @@ def _is_basic(index) -> bool:
 
 
 class GetItem(Function):
+    saves_inputs = ()  # backward needs only shapes
+
     def __init__(self, index):
         self.index = index
 
@@ -100,6 +102,8 @@ class GetItem(Function):
 
 class IndexAddInto(Function):
     """zeros(shape) with ``g`` added at ``index``, repeats accumulating: the adjoint of GetItem."""
+
+    saves_inputs = ()  # backward needs only shapes
 
     def __init__(self, index, shape):
         self.index, self.shape = index, tuple(shape)
@@ -132,6 +136,8 @@ def index_add_into(g, index, shape) -> Tensor:
 
 # -- cat, stack ------------------------------------------------------------------------------------
 class Cat(Function):
+    saves_inputs = ()  # backward needs only shapes
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -190,6 +196,8 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 # -- where -----------------------------------------------------------------------------------------
 class Where(Function):
+    saves_inputs = (0,)  # only the condition
+
     def forward(self, cond, a, b):
         return array_module(a, b).where(cond, a, b)
 

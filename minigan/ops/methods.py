@@ -11,7 +11,9 @@ from . import activations as act
 from . import compare as cmp
 from . import elementwise as ew
 from . import indexing as ix
+from . import inplace as ip
 from . import matmul as mm
+from . import norm as nm
 from . import reduce as rd
 from . import shape as sh
 
@@ -98,6 +100,34 @@ def install():
         "squeeze": sh.squeeze,
         "expand": lambda x, *sizes: sh.expand(x, *sizes),
         "expand_as": lambda x, other: sh.expand(x, other.shape),
+        "view_as": lambda x, other: sh.reshape(x, other.shape),
+        "reshape_as": lambda x, other: sh.reshape(x, other.shape),
+        "type_as": lambda x, other: x.to(other.device, other.dtype),
+        "clone": sh.clone,
+        "norm": nm.norm,
+        "mul": ew.mul,
+        "add": lambda x, other, alpha=1: ew.add(x, other if alpha == 1 else other * alpha),
+        "sub": lambda x, other, alpha=1: ew.sub(x, other if alpha == 1 else other * alpha),
+        "div": ew.div,
+        "neg": ew.neg,
+        "softplus": act.softplus,
+        "leaky_relu": act.leaky_relu,
+        # in-place writes (they bump the version counter; see inplace.py)
+        "fill_": ip.fill_,
+        "zero_": ip.zero_,
+        "normal_": ip.normal_,
+        "uniform_": ip.uniform_,
+        "copy_": ip.copy_,
+        "add_": ip.add_,
+        "sub_": ip.sub_,
+        "mul_": ip.mul_,
+        "div_": ip.div_,
+        "clamp_": ip.clamp_,
+        "__setitem__": ip.setitem,
+        "__iadd__": ip.augmented("add", ew.add),
+        "__isub__": ip.augmented("sub", ew.sub),
+        "__imul__": ip.augmented("mul", ew.mul),
+        "__itruediv__": ip.augmented("div", ew.div),
     }
     for name, fn in table.items():
         setattr(Tensor, name, fn)

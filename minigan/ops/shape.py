@@ -32,6 +32,8 @@ def _sum_to_array(a, shape):
 
 
 class BroadcastTo(Function):
+    saves_inputs = ()  # backward needs only shapes
+
     def __init__(self, shape):
         self.shape = tuple(shape)
 
@@ -43,6 +45,8 @@ class BroadcastTo(Function):
 
 
 class SumTo(Function):
+    saves_inputs = ()  # backward needs only shapes
+
     def __init__(self, shape):
         self.shape = tuple(shape)
 
@@ -72,6 +76,8 @@ def sum_to(x, shape) -> Tensor:
 
 
 class Reshape(Function):
+    saves_inputs = ()  # backward needs only shapes
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -104,6 +110,8 @@ view = reshape
 
 
 class Permute(Function):
+    saves_inputs = ()  # backward needs only shapes
+
     def __init__(self, axes):
         self.axes = tuple(axes)
 
@@ -118,11 +126,14 @@ def permute(x, *dims) -> Tensor:
     """x with its axes reordered: ``y.shape[i] = x.shape[dims[i]]``. A view; backward permutes back."""
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
-    dims = tuple(int(d) % max(x.ndim, 1) for d in dims)
-    if sorted(dims) != list(range(x.ndim)):
+    if len(dims) != x.ndim:
         raise ValueError(
-            f"permute: dims {dims} are not a permutation of the {x.ndim} axes of shape {x.shape}"
+            f"permute: got {len(dims)} dims {dims} for a tensor with {x.ndim} dimensions (shape {x.shape})"
         )
+    given = dims
+    dims = tuple(normalize_dim(d, x.ndim, "permute dim") for d in dims)
+    if len(set(dims)) != len(dims):
+        raise ValueError(f"permute: dims {given} repeat a dimension (tensor shape {x.shape})")
     if dims == tuple(range(x.ndim)):
         return x
     return Permute(dims)(x)
@@ -139,6 +150,8 @@ def transpose(x, dim0: int = -2, dim1: int = -1) -> Tensor:
 
 
 class AsType(Function):
+    saves_inputs = ()  # backward needs only shapes
+
     def __init__(self, dtype):
         self.dtype = np.dtype(dtype)
 
@@ -156,7 +169,24 @@ def astype(x, dtype) -> Tensor:
     return AsType(dtype)(x)
 
 
+class Clone(Function):
+    saves_inputs = ()
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
+
+
+def clone(x) -> Tensor:
+    """A copy of x with its own storage (and version counter); differentiable: the gradient passes
+    through unchanged. Use it to keep a value that an in-place write would otherwise change."""
+    return Clone()(x)
+
+
 class ToDevice(Function):
+    saves_inputs = ()  # backward needs only shapes
     cross_device = True  # the one op whose input and output live on different devices
 
     def __init__(self, device):

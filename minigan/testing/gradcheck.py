@@ -115,7 +115,7 @@ def gradgradcheck(
     if grad_outputs is None:
         rng = np.random.default_rng(seed + 1)
         grad_outputs = [
-            Tensor(outputs[k].xp.asarray(rng.standard_normal(outputs[k].shape)), requires_grad=True)
+            Tensor._wrap(outputs[k].xp.asarray(rng.standard_normal(outputs[k].shape)), requires_grad=True)
             for k in roots
         ]
     else:
@@ -130,7 +130,7 @@ def gradgradcheck(
                     f"gradgradcheck: grad_output for output {k} has shape {tuple(gy.shape)}, but the output "
                     f"has shape {outputs[k].shape}"
                 )
-        grad_outputs = [Tensor(gy.array, requires_grad=True) for gy in grad_outputs]
+        grad_outputs = [Tensor._wrap(gy.array, requires_grad=True) for gy in grad_outputs]
     n = len(inputs)
 
     def first_derivatives(*args):
@@ -202,7 +202,7 @@ def _pick(size, limit, rng):
 def _objective(fn, inputs, i, work, cotangents):
     """s = sum_k <v_k, y_k> with input i replaced by the (perturbed) array ``work``, as a float."""
     args = list(inputs)
-    args[i] = Tensor(work, requires_grad=True)
+    args[i] = Tensor._wrap(work, requires_grad=True)
     outputs = _call(fn, args)
     total = 0.0
     for k, v in cotangents.items():

@@ -178,7 +178,7 @@ def arrays(
 
 def tensors(*args, requires_grad: bool = False, **kwargs):
     """``arrays(...)`` wrapped as minigan Tensors without copying (so a non-contiguous layout is kept)."""
-    return arrays(*args, **kwargs).map(lambda a: Tensor(a, requires_grad=requires_grad))
+    return arrays(*args, **kwargs).map(lambda a: Tensor._wrap(a, requires_grad=requires_grad))
 
 
 def index_arrays(shape, dim: int = 0, min_len: int = 0, max_len: int = 6, allow_negative: bool = True):

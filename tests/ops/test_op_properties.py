@@ -20,7 +20,7 @@ def as_tuple(out):
 
 
 def tensors(arrays, requires_grad=False):
-    return [mg.Tensor(a, requires_grad=requires_grad) for a in arrays]
+    return [mg.as_tensor(a).requires_grad_(requires_grad) for a in arrays]
 
 
 def call(spec, case, xs):
@@ -35,7 +35,7 @@ def grads_of(spec, case, xs, seed=0):
         return [None] * len(xs)
     total = None
     for y in outs:
-        v = mg.Tensor(rng.standard_normal(y.shape).astype(y.dtype))
+        v = mg.as_tensor(rng.standard_normal(y.shape).astype(y.dtype))
         term = (y * v).sum()
         total = term if total is None else total + term
     total.backward()
