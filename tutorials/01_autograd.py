@@ -13,7 +13,7 @@
 #
 # Training a GAN is nothing but gradients. The discriminator D follows the gradient of its loss with
 # respect to its own weights; the generator G follows the gradient of *its* loss, which flows backwards
-# **through D** into G's weights; and the stabilised losses of chapter 10 (WGAN-GP, R1) put a *gradient*
+# **through D** into G's weights; and the gradient penalties (R1 in chapters 07-08, WGAN-GP) put a *gradient*
 # inside the loss, so training them needs gradients of gradients. This chapter builds the machine that
 # computes all of these: reverse-mode automatic differentiation.
 #
@@ -613,6 +613,54 @@ print(f"         forward {t_forward * 1e3:.0f} ms, backward {t_backward * 1e3:.0
 assert x.grad.item() == n + 1 and y.generation == n
 
 # %% [markdown]
+# ## 9. In-place writes and version counters
+#
+# A Function keeps its inputs for backward: `Mul` needs both factors, `MatMul` needs `x` and `w`. That is
+# only right if those arrays still hold the values forward saw. An *in-place* write breaks it: an
+# optimizer step (`p -= lr * g` on the parameter's own array), `fill_`, `x[i] = v`, `nn.init`, batch norm's
+# running statistics. In a GAN the classic slip is to step D's optimizer between computing G's loss through
+# D and calling `backward` on it: G would then get the gradient of a D that never produced its loss.
+#
+# The fix is bookkeeping, as in PyTorch. Every storage has a **version counter**, shared by every Tensor
+# that looks at it (`x.data`, `x.detach()`, views such as `x.view(...)`, `x[0]`, `x.T`), and every in-place
+# write adds one. When a Function runs it records its inputs' versions; before its backward runs, the
+# engine compares (`Function.check_versions`). Ops whose backward needs only shapes (`add`, `reshape`,
+# `sum`) declare `saves_inputs = ()` and never refuse.
+
+# %%
+D = mg.nn.Linear(3, 1)
+opt_D = mg.optim.SGD(D.parameters(), lr=0.1)
+z = mg.randn(4, 3, requires_grad=True)  # stands in for G(z)
+loss_G = D(z).sum()  # G's loss goes through D's weight (saved by the product)
+print("D.weight version before the step:", D.weight._version)
+D(mg.randn(4, 3)).sum().backward()
+opt_D.step()  # writes into D.weight in place
+print("D.weight version after the step: ", D.weight._version)
+try:
+    loss_G.backward()
+except RuntimeError as err:
+    print("backward refused:", str(err)[:160], "...")
+
+# %% [markdown]
+# Writes that autograd could not see are refused up front: into a leaf that requires grad while the graph
+# is recorded (do it under `no_grad()` or on `x.data`, as `nn.init` does), and, unlike PyTorch, into an
+# intermediate tensor of the graph (`y.mul_(2)`): minigan does not rewrite the graph for in-place ops, so it
+# asks for `y = y * 2`. Python's `y += x` on such a tensor quietly becomes `y = y + x`: same values, same
+# gradients. On plain tensors (labels, buffers, `.data`) every in-place method works as in PyTorch.
+
+# %%
+w = mg.tensor([1.0, 2.0], requires_grad=True)
+try:
+    w.fill_(0.0)
+except RuntimeError as err:
+    print(err)
+with mg.no_grad():
+    w.fill_(0.5)  # fine: nothing is being recorded
+label = mg.full((4,), 1.0)
+label.fill_(0.0)  # a plain tensor: in place, version 1
+print("w =", w, "  label =", label, "  label version:", label._version)
+
+# %% [markdown]
 # ## Summary
 #
 # - Reverse mode gives the whole gradient for about the cost of one more forward pass: adjoints flow from
@@ -622,8 +670,10 @@ assert x.grad.item() == n + 1 and y.generation == n
 #   per tensor, and leaves `.grad` on the leaves. `.grad` accumulates across calls: zero it each step.
 # - Broadcasting's backward is `sum_to`: a gradient always has its input's shape.
 # - `no_grad()` records nothing; `detach()` cuts a tensor out of the graph (D's step on `G(z).detach()`).
+# - In-place writes bump a version counter shared by all views of a storage; backward refuses a saved
+#   value whose version moved on, instead of returning a silently wrong gradient.
 # - `retain_graph=True` keeps the graph for another pass; `create_graph=True` records the backward pass
-#   itself, so gradients can be differentiated again (WGAN-GP, R1 in chapter 10).
+#   itself, so gradients can be differentiated again (R1 in chapters 07-08, WGAN-GP).
 #
 # Every op's backward is hand-written — and a wrong one does not crash, it silently trains badly.
 # Chapter 02 builds the tool that catches them: gradient checking.
