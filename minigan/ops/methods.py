@@ -6,6 +6,7 @@ this table is the one place that binds them, in the manner of DeZero's ``setup_v
 
 from __future__ import annotations
 
+from .. import creation as cr
 from ..autograd.tensor import Tensor
 from . import activations as act
 from . import compare as cmp
@@ -27,6 +28,17 @@ def _iterate(x):
     if x.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
     return (ix.getitem(x, i) for i in range(x.shape[0]))
+
+
+def _new_like(make):
+    """``x.new_zeros(size)`` and friends: a new tensor with x's dtype and device unless given."""
+
+    def method(x, *size, dtype=None, device=None, requires_grad=False, **kw):
+        return make(
+            *size, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad, **kw
+        )
+
+    return method
 
 
 def install():
@@ -112,6 +124,15 @@ def install():
         "neg": ew.neg,
         "softplus": act.softplus,
         "leaky_relu": act.leaky_relu,
+        "new_zeros": _new_like(cr.zeros),
+        "new_ones": _new_like(cr.ones),
+        "new_empty": _new_like(cr.empty),
+        "new_full": lambda x, size, fill_value, dtype=None, device=None, requires_grad=False: cr.full(
+            size, fill_value, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
+        ),
+        "new_tensor": lambda x, data, dtype=None, device=None, requires_grad=False: cr.tensor(
+            data, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad
+        ),
         # in-place writes (they bump the version counter; see inplace.py)
         "fill_": ip.fill_,
         "zero_": ip.zero_,

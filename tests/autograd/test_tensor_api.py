@@ -181,3 +181,10 @@ def test_permute_rejects_out_of_range_and_repeated_dims():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert x.permute((1, 0, 2)).shape == (3, 2, 4)
+
+
+def test_new_tensor_methods_take_dtype_and_device_from_x():
+    x = mg.ones(2, dtype=mg.float64)
+    assert x.new_zeros(3).dtype == np.float64 and x.new_zeros((2, 2)).shape == (2, 2)
+    assert x.new_ones(2, 1).tolist() == [[1.0], [1.0]] and x.new_full((2,), 7).tolist() == [7.0, 7.0]
+    assert x.new_tensor([1, 2]).dtype == np.float64 and x.new_empty(1).shape == (1,)
