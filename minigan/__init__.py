@@ -8,7 +8,7 @@ of the repository is installed as ``minigan.kernels``).
 Layers import only downward: kernels <- ops <- autograd <- nn / optim <- gan <- cli and tutorials.
 """
 
-from . import autograd, nn, ops, optim  # importing ops attaches the operators to Tensor
+from . import autograd, backends, cuda, nn, ops, optim  # importing ops attaches the operators to Tensor
 from .autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.tensor_types import CPU_TYPES as _CPU_TYPES
 from .backend import DeviceError, cuda_is_available
@@ -36,6 +36,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .device import device
 from .ops import *  # noqa: F403 - the op functions are the public API (mg.exp, mg.cat, ...)
 from .ops.norm import norm
 from .ops.shape import clone

@@ -5,6 +5,10 @@ operands, in the style of DeZero's ``get_array_module``: NumPy arrays live on ``
 ``"cuda"``. CuPy is optional. Importing minigan never imports CuPy; it is looked up only when a CUDA
 array is asked for, and a missing package or an unusable GPU gives an error that says which is missing
 and what to install (after chainer's ``backends/cuda.py``).
+
+Devices are named as in PyTorch ('cpu', 'cuda', 'cuda:0', a ``minigan.device``); ``normalize_device``
+reduces every spelling to the two minigan stores arrays on. (``minigan.backends``, plural, is another
+thing: PyTorch's no-op switches such as ``cudnn.benchmark``.)
 """
 
 from __future__ import annotations
@@ -68,16 +72,58 @@ def require_cupy():
     return cp
 
 
+_DEVICE_TYPES = (CPU, CUDA)
+
+
+def parse_device(spec: str) -> tuple[str, int | None]:
+    """``(type, index)`` of a PyTorch device string: 'cpu' -> ('cpu', None), 'cuda:1' -> ('cuda', 1). The
+    spelling is PyTorch's (lower case, a decimal index without leading zeros); anything else is a
+    DeviceError naming it."""
+    if not isinstance(spec, str):
+        raise TypeError(f"a device string must be a str, got {type(spec).__name__} {spec!r}")
+    kind, colon, number = spec.partition(":")
+    if kind not in _DEVICE_TYPES:
+        raise DeviceError(f"unknown device {spec!r}: expected 'cpu', 'cuda' or 'cuda:<index>'")
+    if not colon:
+        return kind, None
+    if not number.isdigit() or not number.isascii() or (len(number) > 1 and number[0] == "0"):
+        raise DeviceError(f"invalid device string {spec!r}: the index after ':' must be an int >= 0")
+    return kind, int(number)
+
+
 def normalize_device(device) -> str:
-    """'cpu' or 'cuda' from a user's spelling ('cpu', 'cuda', 'cuda:0', 'gpu', None -> 'cpu')."""
+    """'cpu' or 'cuda', where minigan puts arrays, from any way of naming a device: None (-> 'cpu'),
+    'cpu', 'cuda', 'cuda:0', 'gpu' (any case), a ``minigan.device`` (or anything with a string ``type``
+    and an ``index``, such as a ``torch.device``), or an int (a GPU index, as in PyTorch).
+
+    minigan runs on one GPU, CuPy's current device (cuda:0 unless you pick another with
+    CUDA_VISIBLE_DEVICES), so an index other than 0 is a DeviceError rather than a silent move to cuda:0.
+    """
     if device is None:
         return CPU
-    name = str(device).lower()
-    if name == CPU:
-        return CPU
-    if name in (CUDA, "gpu") or name.startswith("cuda:"):
-        return CUDA
-    raise DeviceError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+    if isinstance(device, (bool, np.bool_)):
+        raise TypeError(f"a device must be a str, a minigan.device or an int, got {device!r}")
+    if isinstance(device, (int, np.integer)):
+        if device < 0:
+            raise DeviceError(f"device index must be >= 0, got {device}")
+        kind, index = CUDA, int(device)
+    elif isinstance(device, str):
+        name = device.lower()
+        kind, index = (CUDA, None) if name == "gpu" else parse_device(name)
+    elif isinstance(getattr(device, "type", None), str) and hasattr(device, "index"):
+        kind, index = device.type, device.index
+        if kind not in _DEVICE_TYPES:
+            raise DeviceError(f"unknown device {device!r}: expected type 'cpu' or 'cuda'")
+    else:
+        raise TypeError(
+            f"a device must be a str, a minigan.device or an int, got {type(device).__name__} {device!r}"
+        )
+    if index not in (None, 0):
+        raise DeviceError(
+            f"device {kind}:{index}: minigan uses one {'GPU' if kind == CUDA else 'CPU'}, index 0; "
+            f"choose which GPU that is with CUDA_VISIBLE_DEVICES={index}"
+        )
+    return kind
 
 
 def is_cupy_array(a) -> bool:

@@ -10,6 +10,9 @@ PyTorch's update (Kingma & Ba 2015), per parameter p with gradient g, at step t 
 
 The bias corrections undo the zero initialisation of m and v, which would otherwise shrink the first
 steps. GANs commonly use lr = 2e-4, betas = (0.5, 0.999) (DCGAN) or betas = (0, 0.9) (WGAN-GP).
+
+Checked (one error line naming the argument): lr, eps, weight_decay finite and >= 0, each beta finite in
+[0, 1) (PyTorch's ranges, without its tolerance of NaN lr); betas a pair; amsgrad and maximize bools.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import math
 
 from ..backend import array_module
+from .checks import check_betas, check_flag, check_number, label
 from .optimizer import Optimizer, lerp_
 
 
@@ -27,18 +31,20 @@ class Adam(Optimizer):
     def __init__(
         self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False
     ):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if eps < 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
-            raise ValueError(f"Invalid beta parameters: {betas} (each must be in [0, 1))")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_betas(betas)  # before tuple(): a bare number is not a pair
         defaults = dict(
             lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
         )
+        self._check_group(defaults)
         super().__init__(params, defaults)
+
+    def _check_group(self, group, where=""):
+        super()._check_group(group, where)
+        check_betas(group["betas"], where)
+        check_number("Invalid epsilon value", label("eps", where), group["eps"])
+        check_number("Invalid weight_decay value", label("weight_decay", where), group["weight_decay"])
+        for flag in ("amsgrad", "maximize"):
+            check_flag(label(flag, where), group[flag])
 
     def _update(self, p, g, state, group):
         xp = array_module(p)

@@ -11,6 +11,11 @@ parameter, no per-element Python.
 so it can go into an npz or JSON file without pickle; ``load_state_dict`` takes it back (integer keys
 may come back as strings from JSON) and training continues bit for bit as if it had not stopped. The
 layout is PyTorch's: ``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``.
+
+Hyperparameters are checked where they enter (``checks.py``): in the constructor, in ``add_param_group``
+and again at every ``step()``, so a NaN, infinite, negative or non-numeric value written into a param
+group (``group["lr"] = ...``, by hand or by a scheduler) raises one line naming it before any parameter
+moves. PyTorch checks the constructor's arguments only (and lets NaN through): minigan is stricter.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import numpy as np
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..autograd.tensor import Tensor
 from ..backend import array_module, as_numpy, to_device
+from .checks import check_lr, label
 
 
 def lerp_(a, b, w: float):
@@ -36,7 +42,8 @@ def lerp_(a, b, w: float):
 
 class Optimizer:
     """Base class. Subclasses set ``defaults`` and implement ``_update(p, g, state, group)``, which
-    updates the array ``p`` in place from the gradient array ``g`` (never to be modified)."""
+    updates the array ``p`` in place from the gradient array ``g`` (never to be modified), and
+    ``_check_group(group, where)``, which raises for a bad hyperparameter (the base checks ``lr``)."""
 
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
@@ -73,6 +80,7 @@ class Optimizer:
                 )
         for key, value in self.defaults.items():
             group.setdefault(key, value)
+        self._check_group(group, f"param_groups[{len(self.param_groups)}]")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if len({id(p) for p in group["params"]}) != len(group["params"]) or any(
             id(p) in seen for p in group["params"]
@@ -91,6 +99,8 @@ class Optimizer:
     def step(self, closure=None):
         """Update every parameter that has a gradient. ``closure``: optional function that re-evaluates
         the loss (run with grad enabled); its result is returned."""
+        for i, group in enumerate(self.param_groups):  # values may have been changed since the last step
+            self._check_group(group, f"param_groups[{i}]")
         loss = None
         if closure is not None:
             with enable_grad():
@@ -104,10 +114,17 @@ class Optimizer:
                     if group.get("maximize", False):
                         g = -g
                     self._update(p.array, g, self.state.setdefault(id(p), {}), group)
+                    p._bump_version()  # a graph that saved p before this step can no longer use it
         return loss
 
     def _update(self, p, g, state: dict, group: dict) -> None:
         raise NotImplementedError
+
+    def _check_group(self, group: dict, where: str = "") -> None:
+        """Raise for a bad hyperparameter of ``group`` (``where`` names the group in the message; empty
+        for the constructor's arguments)."""
+        if "lr" in group:
+            check_lr(group["lr"], label("lr", where))
 
     # -- saving and restoring ----------------------------------------------------------------------------
     def state_dict(self) -> dict:

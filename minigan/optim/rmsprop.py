@@ -10,11 +10,16 @@ PyTorch's update (Hinton's lecture 6e), per parameter p with gradient g:
     p <- p - lr g / r                                  (otherwise)
 
 The original WGAN used RMSprop (lr 5e-5): with no momentum, its steps follow the current gradient only.
+
+Checked (one error line naming the argument): lr, eps, weight_decay, momentum finite and >= 0 (PyTorch's
+ranges); alpha finite in [0, 1] (PyTorch allows alpha > 1, which makes the mean square negative and the
+update NaN); centered and maximize bools.
 """
 
 from __future__ import annotations
 
 from ..backend import array_module
+from .checks import check_flag, check_number, label
 from .optimizer import Optimizer, lerp_
 
 
@@ -33,21 +38,21 @@ class RMSprop(Optimizer):
         centered=False,
         maximize=False,
     ):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if eps < 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if alpha < 0.0:
-            raise ValueError(f"Invalid alpha value: {alpha}")
         defaults = dict(
             lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered,
             maximize=maximize,
         )  # fmt: skip
+        self._check_group(defaults)
         super().__init__(params, defaults)
+
+    def _check_group(self, group, where=""):
+        super()._check_group(group, where)
+        check_number("Invalid epsilon value", label("eps", where), group["eps"])
+        check_number("Invalid momentum value", label("momentum", where), group["momentum"])
+        check_number("Invalid weight_decay value", label("weight_decay", where), group["weight_decay"])
+        check_number("Invalid alpha value", label("alpha", where), group["alpha"], 0.0, 1.0)
+        for flag in ("centered", "maximize"):
+            check_flag(label(flag, where), group[flag])
 
     def _update(self, p, g, state, group):
         xp = array_module(p)

@@ -4,6 +4,14 @@ fraction of the starting rate, then constant. Chapter 08 (balancing the classes)
     for step in range(steps):
         set_lr([opt_G, opt_D], lr * lr_factor(step, decay_steps))
         trainer.step()
+
+Why not ``lr_scheduler``: this schedule is a pure function of the step, so a run resumed from a
+checkpoint needs only its step count (which it saves anyway) and one call drives two optimizers; a
+scheduler object per optimizer would add state to save and load and keep in step with the trainer. The
+numbers are exactly those of ``lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, decay_steps))``
+stepped once per step (both compute lr * factor), and agree to rounding with
+``lr_scheduler.LinearLR(opt, 1.0, final, decay_steps)``, which reaches them by repeated multiplication;
+tests/optim/test_lr_scheduler.py checks both.
 """
 
 from __future__ import annotations

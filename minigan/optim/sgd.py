@@ -6,10 +6,15 @@ PyTorch's update, per parameter p with gradient g (weight decay wd, momentum mu,
     b <- g  (first step),  b <- mu b + (1 - d) g    (momentum buffer, if mu != 0)
     g <- g + mu b  (nesterov)   or   g <- b
     p <- p - lr g
+
+Checked (one error line naming the argument): lr, momentum, weight_decay finite and >= 0 (PyTorch's
+ranges); dampening finite in [0, 1] and the flags bools (PyTorch checks neither); nesterov needs
+momentum > 0 and dampening 0.
 """
 
 from __future__ import annotations
 
+from .checks import check_flag, check_number, label
 from .optimizer import Optimizer
 
 
@@ -19,19 +24,26 @@ class SGD(Optimizer):
     def __init__(
         self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False
     ):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = dict(
             lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
             maximize=maximize,
         )  # fmt: skip
+        self._check_group(defaults)
         super().__init__(params, defaults)
+
+    def _check_group(self, group, where=""):
+        super()._check_group(group, where)
+        check_number("Invalid momentum value", label("momentum", where), group["momentum"])
+        check_number("Invalid dampening value", label("dampening", where), group["dampening"], 0.0, 1.0)
+        check_number("Invalid weight_decay value", label("weight_decay", where), group["weight_decay"])
+        for flag in ("nesterov", "maximize"):
+            check_flag(label(flag, where), group[flag])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                f"Nesterov momentum requires a momentum and zero dampening, got "
+                f"{label('momentum', where)}={group['momentum']!r}, "
+                f"{label('dampening', where)}={group['dampening']!r}"
+            )
 
     def _update(self, p, g, state, group):
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]

@@ -143,7 +143,11 @@ class AveragedModel(Module):
                 for a, p in zip(self.module.buffers(), model.buffers()):
                     if a is not None and p is not None:
                         a.array[...] = p.array
+                        a._bump_version()
+            for a in mine:
+                a._bump_version()
         self.n_averaged.array[...] = n + 1
+        self.n_averaged._bump_version()
 
 
 def update_bn(loader, model: Module, device=None) -> None:

@@ -24,7 +24,7 @@ def perturb(m, rng):
     """A stand-in for an optimizer step: new random values in every parameter, and a BN forward."""
     for p in m.parameters():
         p.array[...] = rng.standard_normal(p.shape).astype(p.dtype)
-    m(mg.tensor(rng.standard_normal((8, 3))))  # moves the running statistics
+    m(mg.tensor(rng.standard_normal((8, 3)), dtype=np.float32))  # moves the running statistics
 
 
 def snapshots(m, steps, seed=1):
@@ -107,7 +107,7 @@ def test_forward_and_state_dict_round_trip():
     assert "n_averaged" in sd and "module.0.weight" in sd and "module.1.running_var" in sd
     other = AveragedModel(model(seed=9), multi_avg_fn=get_ema_multi_avg_fn(0.9))
     other.load_state_dict({k: np.asarray(v) for k, v in sd.items()})
-    x = mg.tensor(np.random.default_rng(6).standard_normal((5, 3)))
+    x = mg.tensor(np.random.default_rng(6).standard_normal((5, 3)), dtype=np.float32)
     ema.eval()
     other.eval()
     np.testing.assert_array_equal(ema(x).detach().numpy(), other(x).detach().numpy())
