@@ -41,6 +41,7 @@ from .ops import *  # noqa: F403 - the op functions are the public API (mg.exp, 
 from .ops.norm import norm
 from .ops.shape import clone
 from .random import get_rng_state, manual_seed, set_rng_state
+from .serialization import load, save  # torch.save / torch.load, without pickle
 
 # dtypes under PyTorch's names (they are NumPy's scalar types, which every minigan dtype= accepts)
 float32 = float = __import__("numpy").float32

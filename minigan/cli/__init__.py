@@ -6,8 +6,10 @@
     minigan bench                                                       the matmul / conv kernel benchmark
 
 ``main(argv)`` returns the exit status (0 on success) and can be called in-process, as the tests do. A
-failure (bad arguments, an unknown dataset, a missing or corrupt checkpoint, a diverged run) prints ONE
-line on stderr and returns non-zero (2 for bad usage, 1 otherwise); it never leaves a file half-written.
+failure (bad arguments or hyper-parameters, an unknown dataset, a missing or corrupt checkpoint, an
+unwritable ``--out``, a full disk, a size too large for memory, a diverged run) prints ONE line on stderr
+and returns non-zero (2 for bad usage, 1 otherwise, 130 for Ctrl-C); it never leaves a file half-written
+and never loses a run's work (``rundir.py`` says how).
 """
 
 from __future__ import annotations

@@ -1,17 +1,22 @@
 """``minigan eval RUN``: evaluate a trained generator (chapter 07's mode coverage for toy mixtures, the
-dataset's own figures otherwise).
+dataset's own figures otherwise; chapter 09 for images).
 
 Draws ``--n`` samples (default 2500, the VEEGAN / PacGAN protocol) from noise seeded by ``--seed``
 (default 0, as the evaluation at the end of ``minigan train``) and prints, for ring8 / grid25: modes
 covered, % high-quality samples (within 3 std of a mode), reverse KL between the modes' share of the
 high-quality samples and the uniform weights; plus a histogram Jensen-Shannon divergence against as many
-data samples. The figures are also written to RUN/eval.json.
+data samples. The figures are also written to RUN/eval.json (strict JSON: a NaN or infinite figure is
+stored as null, with a note). ``--n`` below what the dataset's evaluation needs, a dataset too small for
+it, or more samples than fit in memory stop the command before anything is computed.
 """
 
 from __future__ import annotations
 
-from .common import CLIError, check_device, generate, load_run
+from .common import CLIError, check_device, check_sample_memory, generate, load_run
 from .rundir import RunDir
+
+# the samples, a reference set as large, and the evaluation's working arrays (distances to the modes)
+EVAL_COPIES = 4
 
 
 def add_parser(sub):
@@ -34,8 +39,21 @@ def run(args) -> int:
     config, spec, data, G, D, state = load_run(args.run, device)
     if spec.evaluate is None:
         raise CLIError(f"dataset {config['data']} has no evaluation")
-    x = generate(G, args.n, config["z_dim"], args.seed, device)
-    result = spec.evaluate(data, x)
+    if args.n < spec.min_eval_samples:
+        raise CLIError(
+            f"--n {args.n} is too few to evaluate {config['data']}: it needs at least "
+            f"{spec.min_eval_samples} samples (the default, 2500, is the VEEGAN / PacGAN protocol)",
+            2,
+        )
+    problem = spec.eval_problem(data) if spec.eval_problem is not None else None
+    if problem is not None:
+        raise CLIError(f"cannot evaluate {args.run}: {problem}")
+    check_sample_memory(args.n, config, data, device, EVAL_COPIES)
+    try:
+        x = generate(G, args.n, config["z_dim"], args.seed, device)
+        result = spec.evaluate(data, x)
+    except MemoryError:
+        raise CLIError(f"out of memory evaluating --n {args.n} samples; use a smaller --n") from None
     step = state.get("step")
     print(f"{args.run}: {config['data']}, {config['loss']}, step {step}, {args.n} samples (seed {args.seed})")
     if "modes_covered" in result:
@@ -48,5 +66,11 @@ def run(args) -> int:
         print(f"  {result['summary']}")  # other datasets (images) summarise themselves
     if "report" in result:  # image data: each metric next to its real-vs-real baseline
         print(result["report"])
-    RunDir(args.run).write_json(RunDir.EVAL, {"step": step, "n_samples": args.n, "seed": args.seed, **result})
+    rd = RunDir(args.run)
+    try:
+        rd.write_json(RunDir.EVAL, {"step": step, "n_samples": args.n, "seed": args.seed, **result})
+    except OSError as err:
+        raise CLIError(
+            f"cannot write {rd / RunDir.EVAL}: {err.strerror or err}; the figures above were not saved"
+        ) from None
     return 0

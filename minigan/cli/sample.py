@@ -3,7 +3,9 @@
 ``FILE.npy`` holds float32 samples: (N, 2) for 2-D toy data, (N, 1) for 1-D, (N, C, H, W) in [-1, 1] for
 images. ``FILE.png`` is a picture of them (a scatter plot over the data for 2-D, a density for 1-D, an
 image grid for images). The noise comes from ``--seed`` (default 0), so the same command gives the same
-samples. The file is written atomically, and only after the samples were drawn.
+samples. The file is written atomically, and only after the samples were drawn: an ``--out`` that cannot
+be written (its folder is missing, is a file, is read-only, the disk is full) or an ``--n`` too large for
+memory stops the command with one line, and nothing is written.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import os
 
 import numpy as np
 
-from ..io import atomic_write
-from .common import CLIError, check_device, generate, load_run
+from ..io import atomic_path, atomic_write
+from .common import CLIError, check_device, check_sample_memory, generate, load_run
 
 
 def add_parser(sub):
@@ -35,9 +37,16 @@ def check_out(path: str, suffixes=(".npy", ".png")) -> str:
         )
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
+        above = parent
+        while not os.path.exists(above):
+            above = os.path.dirname(above)
+        if not os.path.isdir(above):
+            raise CLIError(f"--out {path}: {above} is a file, not a directory")
         raise CLIError(f"--out {path}: directory {parent} does not exist")
     if os.path.isdir(path):
         raise CLIError(f"--out {path} is a directory")
+    if not os.access(parent, os.W_OK):
+        raise CLIError(f"--out {path}: directory {parent} is not writable")
     return ext
 
 
@@ -49,28 +58,26 @@ def run(args) -> int:
     ext = check_out(args.out)
     device = check_device(args.device)
     config, spec, data, G, D, _ = load_run(args.run, device)
-    x = generate(G, args.n, config["z_dim"], args.seed, device)
-    if ext == ".npy":
-        buf = _bytes_io.BytesIO()
-        np.save(buf, x, allow_pickle=False)
-        atomic_write(args.out, lambda f: f.write(buf.getvalue()))
-    else:
-        if spec.plot_samples is None:
-            raise CLIError(f"dataset {config['data']} has no picture for its samples; use --out FILE.npy")
-        import matplotlib.pyplot as plt
+    if ext == ".png" and spec.plot_samples is None:
+        raise CLIError(f"dataset {config['data']} has no picture for its samples; use --out FILE.npy")
+    check_sample_memory(args.n, config, data, device, 2 if ext == ".npy" else 4)
+    try:
+        x = generate(G, args.n, config["z_dim"], args.seed, device)
+    except MemoryError:
+        raise CLIError(f"out of memory drawing --n {args.n} samples; use a smaller --n") from None
+    try:
+        if ext == ".npy":
+            buf = _bytes_io.BytesIO()
+            np.save(buf, x, allow_pickle=False)
+            atomic_write(args.out, lambda f: f.write(buf.getvalue()))
+        else:
+            import matplotlib.pyplot as plt
 
-        tmp = _tmp_png(args.out)
-        try:
-            spec.plot_samples(x, data, tmp, title=f"{args.n} samples of {args.run}", D=None)
-            plt.close("all")
-            os.replace(tmp, args.out)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            with atomic_path(args.out, ".png") as tmp:
+                spec.plot_samples(x, data, tmp, title=f"{args.n} samples of {args.run}", D=None)
+                plt.close("all")
+    except OSError as err:
+        why = err.strerror or err
+        raise CLIError(f"--out {args.out}: cannot write it ({why}); nothing was written") from None
     print(f"wrote {args.n} samples, shape {x.shape}, to {args.out}")
     return 0
-
-
-def _tmp_png(path: str) -> str:
-    head, tail = os.path.split(os.path.abspath(path))
-    return os.path.join(head, f".{tail}.{os.getpid()}.tmp.png")

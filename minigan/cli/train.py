@@ -12,7 +12,11 @@ default generator (weights, noise z, WGAN-GP alphas) and the data sampler's. Pic
 a fixed noise batch from a third generator that is never advanced, so plotting does not change the run.
 
 If a loss or gradient turns NaN or infinite, training stops with a message naming the step; the last
-checkpoint (written before the bad step) is kept.
+checkpoint (written before the bad step) is kept. Nothing is ever lost (``rundir.py``): one trainer per
+directory (``RUN/.lock``); a fresh run that fails before its first checkpoint removes what it made, and
+``--force`` keeps the run it replaces until then. Every hyper-parameter, from a flag or from config.json,
+is checked first (``config.py``), and so is the memory a step needs. A ``--resume`` with nothing left to
+train writes nothing, except the final plots and eval.json if the run was stopped before them.
 """
 
 from __future__ import annotations
@@ -25,11 +29,23 @@ import time
 import numpy as np
 
 from .. import io, optim
+from ..creation import zeros
 from ..gan import Trainer, losses
 from ..gan.trainer import NonFiniteError
 from ..optim.schedule import lr_factor, set_lr
 from ..random import get_rng_state, manual_seed, set_rng_state
-from .common import CLIError, blas_threads, check_device, generate, get_spec
+from .common import (
+    CLIError,
+    activation_bytes,
+    blas_threads,
+    check_device,
+    check_memory,
+    generate,
+    get_spec,
+    known_settings,
+    read_run_config,
+)
+from .config import ConfigError, check
 from .rundir import RunDir, RunDirError
 
 # flags that name a hyper-parameter of the run (stored in config.json); None = not given
@@ -41,22 +57,13 @@ GAME_KEYS = (
 RESUMABLE_KEYS = ("steps", "sample_every", "ckpt_every", "log_every", "device", "data_dir")
 # flags that only apply to the datasets whose defaults have them
 SPEC_KEYS = ("hidden", "depth", "split", "data_dir")
-# what a run has when neither its dataset's defaults nor a flag say otherwise
-GENERIC_DEFAULTS = {
-    "seed": 0,
-    "device": "cpu",
-    "loss": "nonsaturating",
-    "penalty": None,
-    "gamma": None,
-    "k": 1,
-    "lr_decay_steps": 0,
-    "sample_every": 0,
-    "ckpt_every": 500,
-    "log_every": 10,
-}
 LOSS_CHOICES = ("minimax", "nonsaturating", "lsgan", "hinge", "wasserstein", "wgan-gp")
 EVAL_SEED = 0  # the noise seed of the final evaluation, the same as ``minigan eval``'s default
+N_EVAL = 2500  # samples of the final evaluation (the VEEGAN / PacGAN protocol)
 N_FIXED = 1000  # samples in each training snapshot
+# a step keeps about this many copies of one forward pass's activations (G once, D twice: real and fake):
+# the activations themselves, their gradients, and the double-backward graph of R1 / WGAN-GP
+STEP_COPIES = 3
 
 
 def _flag(key: str) -> str:
@@ -107,6 +114,7 @@ def _given(args, known: dict) -> dict:
     """The hyper-parameters set by flags, with --loss wgan-gp spelled out as loss + penalty. ``known`` is
     the configuration they apply to (dataset defaults, or the saved config on --resume)."""
     given = {k: getattr(args, k) for k in GAME_KEYS + RESUMABLE_KEYS if getattr(args, k) is not None}
+    from_set: set[str] = set()
     for key in SPEC_KEYS:
         if key in given and key not in known:
             raise CLIError(f"{_flag(key)} does not apply to dataset {known['data']}", 2)
@@ -126,6 +134,7 @@ def _given(args, known: dict) -> dict:
             given[key] = json.loads(text)
         except ValueError:
             given[key] = text
+        from_set.add(key)
     if given.get("loss") == "wgan-gp":
         given["loss"] = "wasserstein"
         if given.get("penalty") not in (None, "wgan-gp"):
@@ -135,57 +144,44 @@ def _given(args, known: dict) -> dict:
         given["penalty"] = None
     if "betas" in given:
         given["betas"] = list(given["betas"])
-    return given
+    try:  # every value given, before anything else happens
+        return check(given, known, lambda k: f"--set {k}" if k in from_set else _flag(k))
+    except ConfigError as err:
+        raise CLIError(str(err), 2) from None
 
 
-def _check(config: dict) -> dict:
-    positive = ("steps", "batch_size", "k", "z_dim", "hidden", "depth", "ckpt_every", "log_every")
-    for key in positive:
-        if key in config and not (isinstance(config[key], int) and config[key] >= 1):
-            raise CLIError(f"{_flag(key)} must be an integer >= 1, got {config[key]}", 2)
-    for key in ("lr_decay_steps", "sample_every", "seed"):
-        if config[key] < 0:
-            raise CLIError(f"{_flag(key)} must be >= 0, got {config[key]}", 2)
-    if not config["lr"] > 0:
-        raise CLIError(f"--lr must be > 0, got {config['lr']}", 2)
-    if not all(0 <= b < 1 for b in config["betas"]):
-        raise CLIError(f"--betas must lie in [0, 1), got {config['betas']}", 2)
-    if config["gamma"] is not None and config["gamma"] < 0:
-        raise CLIError(f"--gamma must be >= 0, got {config['gamma']}", 2)
-    losses.check_loss(config["loss"])
-    return config
-
-
-def _configure(args):
-    """(config, run dir, resuming?) from the flags, the dataset defaults and, on --resume, config.json."""
-    if args.resume:
-        if args.force:
-            raise CLIError("--resume and --force exclude each other", 2)
-        if args.out is None:
-            raise CLIError("--resume needs --out, the run directory to continue", 2)
-        rd = RunDir(args.out)
-        try:
-            config = {**GENERIC_DEFAULTS, **rd.read_config()}
-        except RunDirError as err:
-            raise CLIError(f"cannot resume: {err}") from None
-        if args.data is not None and args.data != config["data"]:
-            raise CLIError(f"cannot resume: --data {args.data} differs from the run's {config['data']}", 2)
-        for key, value in _given(args, config).items():
-            if key not in RESUMABLE_KEYS and value != config.get(key):
-                allowed = ", ".join(_flag(k) for k in RESUMABLE_KEYS)
-                raise CLIError(
-                    f"cannot resume: {_flag(key)} {value} differs from the run's {config.get(key)} (a "
-                    f"resumed run keeps its hyper-parameters; only {allowed} may change)",
-                    2,
-                )
-            config[key] = value
-        return _check(config), rd, True
+def _fresh_config(args) -> tuple[dict, RunDir]:
+    """(config, run dir) of a fresh run: the dataset's defaults, overridden by the flags given."""
     data = args.data or "ring8"
     spec = get_spec(data)
-    config = {"data": data, **GENERIC_DEFAULTS, **spec.defaults}
-    config.update(_given(args, config))
-    rd = RunDir(args.out or os.path.join("runs", data))
-    return _check(config), rd, False
+    known = known_settings(data, spec)
+    given = _given(args, known)
+    config = {**known, **given}
+    try:  # the defaults are valid (tests/cli check every dataset's); this only guards against edits
+        config = check(config, known, lambda k: _flag(k) if k in given else f"default {k} of dataset {data}")
+    except ConfigError as err:
+        raise CLIError(str(err), 2) from None
+    return config, RunDir(args.out or os.path.join("runs", data))
+
+
+def _resume_config(args, rd: RunDir) -> dict:
+    """The saved config of the run in ``rd`` (checked entry by entry), with the flags that may change."""
+    try:
+        config, spec = read_run_config(rd)
+    except RunDirError as err:
+        raise CLIError(f"cannot resume: {err}") from None
+    if args.data is not None and args.data != config["data"]:
+        raise CLIError(f"cannot resume: --data {args.data} differs from the run's {config['data']}", 2)
+    for key, value in _given(args, {**known_settings(config["data"], spec), **config}).items():
+        if key not in RESUMABLE_KEYS and value != config.get(key):
+            allowed = ", ".join(_flag(k) for k in RESUMABLE_KEYS)
+            raise CLIError(
+                f"cannot resume: {_flag(key)} {value} differs from the run's {config.get(key)} (a "
+                f"resumed run keeps its hyper-parameters; only {allowed} may change)",
+                2,
+            )
+        config[key] = value
+    return config
 
 
 def _build(config: dict, device: str):
@@ -194,9 +190,9 @@ def _build(config: dict, device: str):
     manual_seed(config["seed"])
     try:
         data = spec.make_data(config)
+        G, D = spec.make_models(config)
     except (OSError, ValueError) as err:  # missing / corrupt dataset files: one line, not a traceback
         raise CLIError(str(err)) from None
-    G, D = spec.make_models(config)
     G.to(device)
     D.to(device)
     betas = tuple(config["betas"])
@@ -219,6 +215,26 @@ def _build(config: dict, device: str):
     return spec, data, trainer, data_rng
 
 
+def _check_step_memory(trainer: Trainer, config: dict) -> None:
+    """Refuse a --batch-size whose training step would not fit in memory (estimated from one forward pass
+    of G and D on two samples)."""
+    z = zeros(2, config["z_dim"], device=trainer.device)
+    g_bytes, _ = activation_bytes(trainer.G, z)
+    with_batch = trainer.G.training
+    trainer.G.eval()
+    try:
+        from ..autograd import no_grad
+
+        with no_grad():
+            x = trainer.G(z)
+    finally:
+        trainer.G.train(with_batch)
+    d_bytes, _ = activation_bytes(trainer.D, x)
+    per_sample = STEP_COPIES * (g_bytes + 2 * d_bytes)
+    b = config["batch_size"]
+    check_memory(b * per_sample, "--batch-size", b, trainer.device, f"a training step of {b} samples")
+
+
 def _save(rd: RunDir, trainer: Trainer, data_rng, config: dict) -> None:
     state = {
         "trainer": trainer.state_dict(),
@@ -228,6 +244,7 @@ def _save(rd: RunDir, trainer: Trainer, data_rng, config: dict) -> None:
         "config": config,
     }
     io.save_checkpoint(rd.checkpoint, state)
+    rd.commit()  # a fresh run is kept from its first checkpoint on (a no-op afterwards)
 
 
 def _restore(rd: RunDir, trainer: Trainer, data_rng) -> None:
@@ -256,33 +273,80 @@ def _snapshot(spec, data, trainer, z_fixed, path, title):
     if spec.plot_samples is None:
         return
     x = trainer.sample(len(z_fixed), z=z_fixed).numpy()
-    spec.plot_samples(
-        x, data, path, title=title, D=trainer.D, probability=trainer.loss in losses.PROBABILISTIC
-    )
+    with io.atomic_path(path, ".png") as tmp:
+        spec.plot_samples(
+            x, data, tmp, title=title, D=trainer.D, probability=trainer.loss in losses.PROBABILISTIC
+        )
+
+
+def _kept(rd: RunDir, last_ckpt: int | None) -> str:
+    """What a failed run leaves: its last checkpoint, or (before the first one) nothing of its own."""
+    if not rd.pending:
+        return f"the last good checkpoint ({rd.checkpoint}, step {last_ckpt}) is kept"
+    if (rd / RunDir.PREVIOUS).exists():
+        return f"no checkpoint was written yet, so the run it replaced in {rd.path} is restored"
+    return "no checkpoint was written yet, so nothing was kept (the same command starts afresh)"
+
+
+def _tune_process() -> None:
+    """Process-wide allocator / thread settings of the kernels, where this install has them."""
+    from .. import kernels
+
+    tune = getattr(kernels, "tune_process", None)
+    if tune is not None:
+        tune()
 
 
 def run(args) -> int:
+    _tune_process()
+    if args.resume:
+        if args.force:
+            raise CLIError("--resume and --force exclude each other", 2)
+        if args.out is None:
+            raise CLIError("--resume needs --out, the run directory to continue", 2)
+        rd, config = RunDir(args.out), None
+    else:
+        config, rd = _fresh_config(args)
+        check_device(config["device"])
+    progress = {"ckpt": None}  # the step of the last checkpoint written, for messages
+    try:
+        with rd.session(fresh=not args.resume, force=args.force):
+            if args.resume:  # read under the lock, after recovering an interrupted trainer's leftovers
+                config = _resume_config(args, rd)
+            try:
+                return _train(args, rd, config, check_device(config["device"]), progress)
+            except KeyboardInterrupt:
+                if not rd.pending:
+                    raise
+                raise CLIError(f"interrupted; {_kept(rd, None)}", 130) from None
+            except OSError as err:
+                what = f"{err.strerror or err}" + (f" ({err.filename})" if err.filename else "")
+                kept = _kept(rd, progress["ckpt"])
+                raise CLIError(f"cannot write in run directory {rd.path}: {what}; {kept}") from None
+    except RunDirError as err:
+        raise CLIError(f"cannot resume: {err}" if args.resume else str(err)) from None
+
+
+def _train(args, rd: RunDir, config: dict, device: str, progress: dict) -> int:
     from tqdm import tqdm
 
-    config, rd, resume = _configure(args)
-    device = check_device(config["device"])
-    if not resume:
-        try:
-            rd.prepare_new(force=args.force)
-        except RunDirError as err:
-            raise CLIError(str(err)) from None
     spec, data, trainer, data_rng = _build(config, device)
-    if resume:
+    _check_step_memory(trainer, config)
+    if args.resume:
         _restore(rd, trainer, data_rng)
         rd.truncate_metrics(trainer.step_count)
-    else:
-        rd.write_json(RunDir.CONFIG, config)
-        _save(rd, trainer, data_rng, config)
-    rd.write_json(RunDir.CONFIG, config)  # a resume may have changed steps / intervals
+        progress["ckpt"] = trainer.step_count
     steps, start = config["steps"], trainer.step_count
     if start >= steps:
         print(f"{rd.path} is already at step {start} >= --steps {steps}: nothing to train")
+        if not _finished(rd, spec, data, start):  # stopped between its last checkpoint and the end
+            print(f"{rd.path}: writing the final plots and evaluation it is missing")
+            _finish(rd, spec, data, trainer, config, None, 0)
         return 0
+    rd.write_config(config)  # a resume may have changed steps / intervals; unchanged: not rewritten
+    problem = spec.eval_problem(data) if spec.eval_problem is not None else None
+    if problem is not None and spec.evaluate is not None:
+        print(f"minigan: note: no final evaluation: {problem}", file=sys.stderr)
 
     bar = tqdm(
         total=steps,
@@ -296,7 +360,7 @@ def run(args) -> int:
     t0 = time.perf_counter()
     try:
         with blas_threads(spec.blas_threads):
-            _loop(rd, spec, data, trainer, data_rng, config, bar)
+            _loop(rd, spec, data, trainer, data_rng, config, bar, progress)
     finally:
         bar.close()
     seconds = time.perf_counter() - t0
@@ -304,9 +368,9 @@ def run(args) -> int:
     return 0
 
 
-def _loop(rd: RunDir, spec, data, trainer: Trainer, data_rng, config: dict, bar) -> None:
+def _loop(rd: RunDir, spec, data, trainer: Trainer, data_rng, config: dict, bar, progress: dict) -> None:
     """Steps until ``config["steps"]``; metrics, snapshots and checkpoints on their intervals."""
-    steps, last_ckpt, pending = config["steps"], trainer.step_count, []
+    steps, pending = config["steps"], []
     z_fixed = np.random.default_rng([config["seed"], 2]).standard_normal((N_FIXED, config["z_dim"]))
     z_fixed = z_fixed.astype(np.float32)
     while trainer.step_count < steps:
@@ -315,9 +379,14 @@ def _loop(rd: RunDir, spec, data, trainer: Trainer, data_rng, config: dict, bar)
         try:
             record = trainer.step()
         except NonFiniteError as err:
-            rd.append_metrics(pending)
-            kept = f"the last good checkpoint ({rd.checkpoint}, step {last_ckpt}) is kept"
-            raise CLIError(f"{err}; {kept}") from None
+            if not rd.pending:
+                rd.append_metrics(pending)
+            raise CLIError(f"{err}; {_kept(rd, progress['ckpt'])}") from None
+        except MemoryError:
+            raise CLIError(
+                f"out of memory at step {trainer.step_count + 1} with --batch-size {config['batch_size']}; "
+                f"use a smaller --batch-size; {_kept(rd, progress['ckpt'])}"
+            ) from None
         s = record["step"]
         if s % config["log_every"] == 0 or s == steps:
             pending.append({**record, "lr": lr})
@@ -330,32 +399,47 @@ def _loop(rd: RunDir, spec, data, trainer: Trainer, data_rng, config: dict, bar)
             rd.append_metrics(pending)
             pending = []
             _save(rd, trainer, data_rng, config)
-            last_ckpt = s
+            progress["ckpt"] = s
+
+
+def _finished(rd: RunDir, spec, data, step: int) -> bool:
+    """Whether the run has the final plots and evaluation of ``step``."""
+    plots = ["curves.png"] + (["samples.png"] if spec.plot_samples is not None else [])
+    if not all((rd / RunDir.PLOTS / name).is_file() for name in plots):
+        return False
+    if spec.evaluate is None or (spec.eval_problem is not None and spec.eval_problem(data) is not None):
+        return True
+    result = rd.read_eval()
+    return result is not None and result.get("step") == step
 
 
 def _finish(rd, spec, data, trainer, config, seconds, n_steps) -> None:
-    """Final pictures and evaluation; prints a summary."""
+    """Final pictures and evaluation; prints a summary (``seconds`` None: nothing was trained now)."""
     import matplotlib.pyplot as plt
 
     from ..viz import plot_training_curves
 
-    fig = plot_training_curves(
-        rd.read_metrics(),
-        smooth=5,
-        reference=config["loss"] in losses.PROBABILISTIC,
-        title=f"{config['data']}, {_game(config)}",
-        path=rd / RunDir.PLOTS / "curves.png",
-    )
-    plt.close(fig)
-    x = generate(trainer.G, 2500, config["z_dim"], EVAL_SEED, trainer.device)
+    (rd / RunDir.PLOTS).mkdir(exist_ok=True)
+    with io.atomic_path(rd / RunDir.PLOTS / "curves.png", ".png") as tmp:
+        fig = plot_training_curves(
+            rd.read_metrics(),
+            smooth=5,
+            reference=config["loss"] in losses.PROBABILISTIC,
+            title=f"{config['data']}, {_game(config)}",
+            path=tmp,
+        )
+        plt.close(fig)
+    x = generate(trainer.G, N_EVAL, config["z_dim"], EVAL_SEED, trainer.device)
     if spec.plot_samples is not None:
         z = np.random.default_rng(EVAL_SEED).standard_normal((1000, config["z_dim"])).astype(np.float32)
         _snapshot(spec, data, trainer, z, rd / RunDir.PLOTS / "samples.png", f"step {trainer.step_count}")
-    print(
-        f"trained {config['data']} ({_game(config)}) for {n_steps} steps in {seconds:.1f} s "
-        f"({n_steps / max(seconds, 1e-9):.0f} steps/s); run directory: {rd.path}"
-    )
-    if spec.evaluate is not None:
+    if seconds is not None:
+        print(
+            f"trained {config['data']} ({_game(config)}) for {n_steps} steps in {seconds:.1f} s "
+            f"({n_steps / max(seconds, 1e-9):.0f} steps/s); run directory: {rd.path}"
+        )
+    problem = spec.eval_problem(data) if spec.eval_problem is not None else None
+    if spec.evaluate is not None and problem is None:
         result = spec.evaluate(data, x)
         rd.write_json(
             RunDir.EVAL, {"step": trainer.step_count, "n_samples": len(x), "seed": EVAL_SEED, **result}

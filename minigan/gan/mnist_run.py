@@ -1,7 +1,7 @@
 """MNIST and Fashion-MNIST as training runs: the registry entries behind ``minigan train --data mnist``.
 Chapter 08 (DCGAN on MNIST); the evaluation is chapter 09's.
 
-    minigan train --data mnist --data-dir ../shared/data/mnist --split test --out runs/mnist
+    minigan train --data mnist --split test --out runs/mnist     # --data-dir DIR: IDX files already on disk
     minigan eval runs/mnist
 
 What the trainer gets from here (see ``registry.py`` for the interface):
@@ -14,10 +14,13 @@ What the trainer gets from here (see ``registry.py`` for the interface):
   default generator, which the trainer seeds).
 - ``defaults``: the DCGAN recipe (batch 64, Adam(2e-4, (0.5, 0.999)), non-saturating loss, z in R^100)
   plus R1 on D (gamma 1) and a learning rate decaying linearly to 10 % over 12 000 steps: on the MNIST
-  test images the plain recipe still favours some digits at step 12 000 (class KL 0.054), this one does
-  not (0.007); chapter 08, section 7. ``--penalty none --lr-decay-steps 0`` restores the paper's recipe.
+  test images the plain recipe still favours some digits at step 12 000, this one does not (chapter 08,
+  section 7, and the README give the numbers). ``--penalty none --lr-decay-steps 0`` restores the
+  paper's recipe.
 - ``evaluate``: ``minigan.metrics.image_eval`` with the cached minigan-trained classifier (trained on
-  first use, a few minutes on 2 CPU cores; see ``minigan.metrics.classifier``).
+  first use, a few minutes on 2 CPU cores; see ``minigan.metrics.classifier``). It needs a split larger
+  than the classifier's hold-out (2 000 images; ``eval_problem`` says so, with the sizes, before anything
+  is computed) and at least 4 generated images (precision / recall use each point's 3 nearest others).
 - ``plot_samples``: an 8 x 8 grid of the first 64 samples.
 """
 
@@ -31,7 +34,7 @@ from . import registry
 from .dcgan import dcgan
 
 IMAGE_DEFAULTS = {
-    "steps": 12000,  # the quality budget of the README: about 25 min on 2 CPU cores
+    "steps": 12000,  # the quality budget of the README (which gives its time)
     "batch_size": 64,
     "loss": "nonsaturating",
     "penalty": "r1",  # DCGAN has none; R1 (gamma 1) balances the classes (chapter 08, section 7)
@@ -95,11 +98,29 @@ def make_models(config: dict):
     return dcgan(28, 1, config["z_dim"], config.get("width", 64))
 
 
+def eval_problem(data: ImageSampler) -> str | None:
+    """Why ``evaluate`` cannot run on ``data`` (None if it can): the split must be larger than the
+    classifier's hold-out, which the classifier never trains on."""
+    from ..metrics.classifier import DEFAULT_CONFIG
+
+    n_holdout = DEFAULT_CONFIG["n_holdout"]
+    if len(data) > n_holdout:
+        return None
+    return (
+        f"the {data.name} evaluation holds out {n_holdout} real images for its classifier and trains it on "
+        f"the rest, but split {data.split!r} has only {len(data)} images; use a larger split "
+        "(train has 60000 images, test 10000)"
+    )
+
+
 def evaluate(data: ImageSampler, x: np.ndarray) -> dict:
     """Image metrics of generated ``x`` vs the held-out real images, with the real-vs-real baseline."""
     from ..metrics.classifier import load_or_train, stderr_log
     from ..metrics.image_eval import evaluate_images
 
+    problem = eval_problem(data)
+    if problem is not None:
+        raise ValueError(problem)
     x = np.asarray(x, dtype=np.float32)
     if not np.isfinite(x).all():
         return {"summary": "generated images contain NaN or inf: nothing to evaluate", "finite": False}
@@ -132,5 +153,7 @@ for _name, _desc in [
             evaluate=evaluate,
             plot_samples=plot_samples,
             blas_threads=1,  # G's Linear(100, 6272) is small: OpenBLAS's second thread only spins
+            min_eval_samples=4,  # precision / recall (k = 3) need 4 points
+            eval_problem=eval_problem,
         )
     )

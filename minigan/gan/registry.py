@@ -8,6 +8,9 @@ A ``DatasetSpec`` bundles everything a run needs that depends on the data:
     make_models(config)   -> (G, D): G maps (n, z_dim) noise to samples, D maps samples to (n, 1) logits
     defaults              the hyper-parameters a run starts from (steps, batch_size, lr, z_dim, ...)
     evaluate(data, x)     -> dict of figures for generated samples x, with a one-line "summary"
+    min_eval_samples      the fewest generated samples ``evaluate`` can give figures for
+    eval_problem(data)    -> None, or why ``evaluate`` cannot run on this data (say, a split smaller than the
+                             evaluation's hold-out), checked before anything is computed
     plot_samples(x, data, path, title)   writes a picture of generated samples x to ``path``
     blas_threads          at most this many BLAS threads while training (None: BLAS's own choice); for
                           the toy MLPs' small matrices one thread is fastest, and far faster on a busy CPU
@@ -40,6 +43,8 @@ class DatasetSpec:
     evaluate: Callable[[Any, np.ndarray], dict] | None = None
     plot_samples: Callable[..., None] | None = None
     blas_threads: int | None = None  # cap on BLAS threads while training (small matrices: 1 is fastest)
+    min_eval_samples: int = 1
+    eval_problem: Callable[[Any], str | None] | None = None
 
 
 _REGISTRY: dict[str, DatasetSpec] = {}
@@ -107,6 +112,8 @@ def _hist_jsd(x, y, bins: int) -> float:
 
     lo = np.minimum(x.min(0), y.min(0))
     hi = np.maximum(x.max(0), y.max(0))
+    flat = hi <= lo  # every sample at one point along a coordinate: give the histogram a width there
+    lo, hi = np.where(flat, lo - 0.5, lo), np.where(flat, hi + 0.5, hi)
     edges = [np.linspace(a, b, bins + 1) for a, b in zip(lo, hi)]
     p = np.histogramdd(x, bins=edges)[0].ravel()
     q = np.histogramdd(y, bins=edges)[0].ravel()
@@ -169,5 +176,6 @@ for _name, _desc in [
             evaluate=_toy_evaluate,
             plot_samples=_toy_plot,
             blas_threads=1,
+            min_eval_samples=2,  # a histogram of one sample has no spread to compare
         )
     )

@@ -79,9 +79,9 @@ def test_sample_and_eval_with_a_corrupt_checkpoint(runs, tmp_path, capsys):
     (bad / "config.json").write_text((runs / "ring8" / "config.json").read_text())
     (bad / "checkpoint.npz").write_bytes(b"PK\x03\x04 definitely not a zip")
     assert main(["sample", str(bad), "--out", str(tmp_path / "x.npy")]) == 1
-    one_error_line(capsys, "checkpoint.npz: corrupt or truncated")
+    one_error_line(capsys, "corrupt checkpoint ", "bad/checkpoint.npz: truncated or damaged")
     assert main(["eval", str(bad)]) == 1
-    one_error_line(capsys, "checkpoint.npz: corrupt or truncated")
+    one_error_line(capsys, "corrupt checkpoint ", "bad/checkpoint.npz: truncated or damaged")
     assert not (tmp_path / "x.npy").exists()
 
 

@@ -177,7 +177,7 @@ def test_resume_with_a_missing_or_corrupt_checkpoint(tmp_path, capsys):
     capsys.readouterr()
     assert main(["train", "--out", str(out), "--steps", "4", "--resume"]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "checkpoint.npz: corrupt or truncated" in err
+    assert err.count("\n") == 1 and "corrupt checkpoint " in err and "run/checkpoint.npz: truncated" in err
     ckpt.unlink()
     assert main(["train", "--out", str(out), "--steps", "4", "--resume"]) == 1
     assert "checkpoint.npz: no such file" in capsys.readouterr().err

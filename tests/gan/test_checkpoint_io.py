@@ -102,7 +102,7 @@ def test_truncated_file(tmp_path, cut):
     io.save_checkpoint(path, {"w": np.arange(1000.0)})
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * cut)])
-    with pytest.raises(io.CheckpointError, match=r"ck\.npz: corrupt or truncated"):
+    with pytest.raises(io.CheckpointError, match=r"corrupt checkpoint .*ck\.npz: truncated or damaged"):
         io.load_checkpoint(path)
 
 
@@ -135,6 +135,51 @@ def test_not_a_checkpoint(tmp_path):
 
 def test_unsupported_values_are_rejected_before_writing(tmp_path):
     path = tmp_path / "ck.npz"
-    with pytest.raises(TypeError, match="cannot store set"):
+    with pytest.raises(TypeError, match=r"save_checkpoint: cannot store obj\['bad'\] of type set"):
         io.save_checkpoint(path, {"bad": {1, 2}})
     assert not path.exists() and os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("content", [b"", bytes(512), np.random.default_rng(0).bytes(512)])
+def test_empty_zero_filled_and_random_files_are_corrupt_checkpoints(tmp_path, content):
+    path = tmp_path / "checkpoint.npz"
+    path.write_bytes(content)
+    with pytest.raises(io.CheckpointError) as err:
+        io.load_checkpoint(path)
+    message = str(err.value)
+    assert message.startswith(f"corrupt checkpoint {path}: ") and "pickle" not in message
+    assert ("the file is empty" if not content else "not a zip archive (it starts with") in message
+
+
+def test_a_pickled_entry_is_named(tmp_path):
+    path = tmp_path / "pickled.npz"
+    np.savez(path, __meta__=np.array("{}"), evil=np.array([{"x": 1}], dtype=object))
+    with pytest.raises(
+        io.CheckpointError, match=r"pickled\.npz: not a minigan checkpoint \(entry 'evil' holds"
+    ):
+        io.load_checkpoint(path)
+
+
+def test_ordered_dicts_complex_numbers_and_shared_arrays_round_trip(tmp_path):
+    from collections import OrderedDict
+
+    w = np.arange(3.0)
+    state = {"sd": OrderedDict([("b", 1), ("a", 2)]), "z": 1 - 2j, "w": w, "tied": w, "x": float("nan")}
+    io.save_checkpoint(tmp_path / "ck.npz", state)
+    back = io.load_checkpoint(tmp_path / "ck.npz")
+    assert type(back["sd"]) is OrderedDict and list(back["sd"]) == ["b", "a"]
+    assert back["z"] == 1 - 2j and back["tied"] is back["w"] and np.isnan(back["x"])
+    with np.load(tmp_path / "ck.npz") as z:
+        assert sorted(z.files) == ["__meta__", "w"]  # the array met twice is stored once
+
+
+def test_temp_files_finds_what_interrupted_atomic_writes_leave(tmp_path):
+    with io.atomic_path(tmp_path / "curves.png", ".png") as tmp:
+        assert tmp.endswith(".tmp.png") and io.temp_files(tmp_path) == [tmp_path / os.path.basename(tmp)]
+        assert io.temp_files(tmp_path, targets=["curves.png"]) and not io.temp_files(tmp_path, targets=["x"])
+        with open(tmp, "wb") as f:
+            f.write(b"png")
+    assert os.listdir(tmp_path) == ["curves.png"] and io.temp_files(tmp_path) == []
+    for name in (".ck.npz.abcd_123.tmp", ".notes.tmp", "ck.npz.abcd1234.tmp", ".ck.npz.ABCD1234.tmp"):
+        (tmp_path / name).write_text("x")
+    assert io.temp_files(tmp_path) == [tmp_path / ".ck.npz.abcd_123.tmp"]  # only the names mkstemp makes
