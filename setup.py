@@ -1,8 +1,8 @@
 """Package discovery for minigan (everything else is in pyproject.toml).
 
-The top-level ``kernels/`` folder is installed as the sub-package ``minigan.kernels`` (DESIGN.md §1), so an
-install never puts a generic top-level ``kernels`` module on a user's path. Works for editable and wheel
-installs alike.
+The top-level ``kernels/`` folder is installed as the sub-package ``minigan.kernels``, so an install
+never puts a generic top-level ``kernels`` module on a user's path. Works for editable and wheel installs
+alike.
 """
 
 from setuptools import find_packages, setup

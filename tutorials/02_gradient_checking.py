@@ -236,7 +236,7 @@ except TypeError as err:
 #
 # `gradcheck(fn, inputs)` takes any function of tensors — an op, a composition, a whole layer — and
 # float64 inputs; the ones with `requires_grad=True` are checked. `gradgradcheck` checks the **second**
-# derivatives, which WGAN-GP and R1 rely on (chapter 10): it runs `gradcheck` on the map
+# derivatives, which WGAN-GP and R1 rely on (R1 in chapters 07-08): it runs `gradcheck` on the map
 # $(x, g_y) \mapsto$ `grad(fn(x), x, grad_outputs=g_y, create_graph=True)`, whose derivative with respect
 # to $x$ is a Hessian-vector product. A backward that treats something as a constant when it is not (a
 # saved value used as a raw array instead of a tensor) passes `gradcheck` and fails `gradgradcheck`.

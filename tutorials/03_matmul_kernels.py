@@ -17,7 +17,7 @@
 # each time fixing the one thing that made the previous version slow, and measures what each step buys
 # against OpenBLAS (what `numpy.matmul` calls).
 #
-# The ladder lives in `minigan/kernels/cpu/matmul.py` (the repository's `kernels/` folder); the GPU ladder
+# The ladder lives in `kernels/cpu/matmul.py` (installed as `minigan.kernels.cpu.matmul`); the GPU ladder
 # (naive -> shared-memory tiles -> register blocking -> double buffering, in numba-cuda) in
 # `kernels/cuda/matmul.py`. `minigan.kernels.dispatch` decides which one minigan uses.
 #

@@ -19,9 +19,9 @@
 # transposed convolution is exactly the adjoint of the convolution, and measures the four DCGAN-MNIST
 # layers.
 #
-# Code: `minigan/kernels/reference.py` (the NumPy definitions), `minigan/kernels/cpu/conv.py` and
-# `cpu/conv_packed.py` (Numba), `kernels/cuda/conv.py` (the GPU's implicit GEMM), chosen by
-# `minigan.kernels.dispatch`.
+# Code (the repository's `kernels/` folder, installed as `minigan.kernels`): `kernels/reference.py` (the
+# NumPy definitions), `kernels/cpu/conv.py` and `kernels/cpu/conv_packed.py` (Numba), `kernels/cuda/conv.py`
+# (the GPU's implicit GEMM), chosen by `minigan.kernels.dispatch`.
 #
 # **Run it:** `python tutorials/04_convolution_kernels.py`. `MINIGAN_QUICK=1` shrinks it to seconds
 # (batch 2 instead of 64). The full version ran in 2.5 s with a warm Numba cache on the shared 2-core AMD
@@ -228,7 +228,7 @@ save(fig, "04_dcgan_layers.png")
 # The per-image version loses to PyTorch by about 2x on the big layers, and not in its multiply-adds
 # (its register tile runs at ~180-240 GFLOP/s in cache): im2col copies runs of only kw = 4 numbers, the
 # weight gradient's GEMM is 64 small products whose inner dimension is P = 49, the input gradient's
-# col2im scatters, and a 49th column of every image falls outside the 4 x 4 tiles. `cpu/conv_packed.py`
+# col2im scatters, and a 49th column of every image falls outside the 4 x 4 tiles. `kernels/cpu/conv_packed.py`
 # keeps the tile and changes what it is fed, one idea per pass:
 #
 # - **Forward: channels last.** Copy x once to a padded NHWC array. A patch row `a` is then one

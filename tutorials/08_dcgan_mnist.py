@@ -364,7 +364,7 @@ save(fig, "08_recipes.png")
 # good checkpoint) if a loss turns NaN:
 #
 # ```bash
-# minigan train --data mnist --data-dir ../shared/data/mnist --split test --out runs/mnist
+# minigan train --data mnist --split test --out runs/mnist
 # minigan eval runs/mnist            # chapter 09's metrics, next to a real-vs-real baseline
 # python -m minigan.gan.dcgan_bench  # one training iteration, minigan vs PyTorch on the CPU
 # ```

@@ -316,7 +316,7 @@ save(fig, "09_sample_size.png")
 # generated images next to the real-vs-real baseline:
 #
 # ```bash
-# minigan train --data mnist --data-dir ../shared/data/mnist --split test --steps 3000 --out runs/mnist
+# minigan train --data mnist --split test --steps 3000 --out runs/mnist
 # minigan eval runs/mnist
 # ```
 #

@@ -12,13 +12,14 @@ Where the files come from, in order:
 Offline, the error names the missing files, the mirrors tried and the directory to put them in.
 
 The split is always explicit: ``split="train"`` (60 000 images) or ``split="test"`` (10 000). When only
-the test set is present (as in this project's sandbox, ``../shared/data/mnist``), asking for the train
-split is an error that says so; the loader never falls back to the other split on its own, because a
-model trained on the test set must not be evaluated on it without the reader knowing.
+the test set is present (as in the folder of MNIST test files that ``MINIGAN_MNIST_DIR`` names for the
+tests and chapters 08-09), asking for the train split is an error that says so; the loader never falls
+back to the other split on its own, because a model trained on the test set must not be evaluated on it
+without the reader knowing.
 
-Gzipped files under the official names are checked against the published md5 on every load (about 20 ms
-for the 10 MB training images), so a corrupt cache is caught; every file is also validated as IDX
-(``idx.py``): magic number, dimensions, length, and that images and labels agree in count and range.
+Gzipped files under the official names are checked against the published md5 on every load, so a corrupt
+cache is caught; every file is also validated as IDX (``idx.py``): magic number, dimensions, length, and
+that images and labels agree in count and range.
 """
 
 from __future__ import annotations

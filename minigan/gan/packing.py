@@ -1,4 +1,4 @@
-"""Packing (PacGAN): the discriminator judges m samples at once. Chapters 07 and 10.
+"""Packing (PacGAN): the discriminator judges m samples at once. Chapter 07 (mode collapse).
 
 Lin, Khetan, Fanti and Oh (2018), "PacGAN: the power of two samples in generative adversarial networks":
 instead of one sample, D sees m independent samples from the same source (all real or all generated),

@@ -1,5 +1,5 @@
-"""Gradient penalties on the discriminator: WGAN-GP and R1. Chapter 10 (stabilising GANs); R1 also in
-chapter 07 (Dirac-GAN).
+"""Gradient penalties on the discriminator: WGAN-GP and R1. R1 is used in chapter 07 (mode collapse, the
+Dirac-GAN) and chapter 08, section 7; the double backward both need is taught in chapter 01, section 7.
 
 Both penalise the gradient of D's output with respect to its INPUT, so both need a gradient of a
 gradient: ``mg.autograd.grad(..., create_graph=True)`` returns grad_x d(x) as a tensor with a graph of its
@@ -22,7 +22,7 @@ R1 (Mescheder et al. 2018), on real data only:
 It pushes D's gradient to zero on the data manifold, which makes the game's equilibrium locally
 attractive (see ``dirac.py``).
 
-Cost: one extra forward and a double backward through D per penalised step (about 2-3x a plain D step).
+Cost: one extra forward and a double backward through D per penalised step (chapter 08, section 7, times it).
 """
 
 from __future__ import annotations

@@ -298,8 +298,8 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     runs = []
     # Fresh ("spawn") workers read the thread limit when they import NumPy. Multi-threaded BLAS on small
-    # matrices on a busy machine is slower, not faster: one thread per run is ~10x faster on a loaded
-    # 2-core box (measured: 8 ms vs 80 ms of CPU per step of the `gan` recipe).
+    # matrices on a busy machine is slower, not faster: one thread per run is the fast setting on a
+    # loaded 2-core box (threads spin waiting for each other's tiny products).
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)
     ctx = multiprocessing.get_context("spawn")

@@ -1,4 +1,5 @@
-"""Embedding lookup: rows of a weight table picked by integer indices. Chapter 05 (used by chapter 11).
+"""Embedding lookup: rows of a weight table picked by integer indices; the op behind ``nn.Embedding``
+(chapter 05's layer library).
 
     y[..., :] = w[idx[...], :]      w: (num_embeddings, dim), idx: ints of any shape -> idx.shape + (dim,)
 
