@@ -38,8 +38,6 @@ from .creation import (
 )
 from .device import device
 from .ops import *  # noqa: F403 - the op functions are the public API (mg.exp, mg.cat, ...)
-from .ops.norm import norm
-from .ops.shape import clone
 from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import load, save  # torch.save / torch.load, without pickle
 

@@ -126,7 +126,7 @@ assert y.shape == (5, 4) and len(list(model.parameters())) == 4
 # $$g_x = g_y W, \qquad g_W = g_y^\top x, \qquad g_b = \textstyle\sum_n g_{y,n}.$$
 #
 # minigan's `F.linear` is one `Function` (in `minigan/ops/linear.py`) whose backward is written with the
-# same Function, so its derivatives can be differentiated again (chapter 10 needs that). Check all three
+# same Function, so its derivatives can be differentiated again (the R1 penalty of chapters 07-08 needs that). Check all three
 # against the formulas:
 
 # %%
@@ -362,7 +362,7 @@ print(
 # and fake images in one batch (separate forward passes for each), and chapter 08 will call `G.eval()`
 # when sampling for evaluation.
 #
-# **Gradients, twice.** Chapter 10's penalties differentiate $D$'s gradient, so batch norm's backward
+# **Gradients, twice.** The gradient penalties (R1 in chapters 07-08, WGAN-GP) differentiate $D$'s gradient, so batch norm's backward
 # must itself be differentiable. Training mode is one fused `Function` whose backward is the textbook
 # formula $g_x = \frac{\gamma}{\sqrt{\sigma^2+\epsilon}}\big(g_y - \overline{g_y} - \hat x\, \overline{g_y \hat x}\big)$
 # (bars: per-channel means). When the backward is being recorded (`create_graph=True`), $\hat x$ is
@@ -652,6 +652,89 @@ print("resumed run identical to the uninterrupted one:", same)
 assert same
 
 # %% [markdown]
+# ## 7. The layers of image-to-image GANs
+#
+# A DCGAN needs only the layers above. Image-to-image GANs (pix2pix, CycleGAN) and the "resize, then
+# convolve" generators that avoid the checkerboards of chapter 08 add four more, all in `minigan.nn`
+# under PyTorch's names:
+#
+# - **padding** (`ReflectionPad2d`, `ReplicationPad2d`, `ZeroPad2d`): reflection pads the border with a
+#   mirror of the image, so a convolution at the edge sees image-like values instead of a frame of zeros.
+#   Its gradient *folds* the border back onto the pixels it copied;
+# - **pooling** (`MaxPool2d`, `AvgPool2d`): the maximum or mean of each window; max pooling's gradient
+#   goes to the (first) maximum only;
+# - **upsampling** (`Upsample(scale_factor=2, mode="nearest" | "bilinear")`): nearest copies each pixel
+#   into a 2 x 2 block; bilinear interpolates, with PyTorch's source index
+#   $\mathrm{src}(j) = \max\big((j + \tfrac12)\,\tfrac{n_{in}}{n_{out}} - \tfrac12,\ 0\big)$ (align_corners=False);
+# - **instance norm** (`InstanceNorm2d`): batch norm's formula applied to each image and channel on its
+#   own, so one sample's output never depends on its batch-mates (a style-transfer staple).
+#
+# Interpolation and average pooling are *separable linear maps*: $y = A_h\,x\,A_w^\top$ with one small
+# matrix per axis (`minigan/ops/separable.py`), so their gradient is $A_h^\top g_y A_w$ and every higher
+# derivative is the same op again. A digit-like 12 x 12 image shows all of them:
+
+# %%
+digit = np.zeros((12, 12), dtype=np.float32)  # a "7": a bar and a diagonal stroke
+digit[2, 3:10] = 1.0
+for r in range(3, 11):
+    digit[r, 9 - (r - 3) // 2] = 1.0
+img = mg.tensor(digit[None, None])  # (N, C, H, W) = (1, 1, 12, 12)
+
+layers = {
+    "input": nn.Identity(),
+    "ZeroPad2d(3)": nn.ZeroPad2d(3),
+    "ReflectionPad2d(3)": nn.ReflectionPad2d(3),
+    "ReplicationPad2d(3)": nn.ReplicationPad2d(3),
+    "MaxPool2d(2)": nn.MaxPool2d(2),
+    "AvgPool2d(2)": nn.AvgPool2d(2),
+    "Upsample nearest x2": nn.Upsample(scale_factor=2, mode="nearest"),
+    "Upsample bilinear x2": nn.Upsample(scale_factor=2, mode="bilinear"),
+    "InstanceNorm2d(1)": nn.InstanceNorm2d(1),
+}
+outputs = {name: layer(img) for name, layer in layers.items()}
+for name, y in outputs.items():
+    print(f"{name:22s} {tuple(img.shape)} -> {tuple(y.shape)}")
+assert outputs["ReflectionPad2d(3)"].shape == (1, 1, 18, 18) and outputs["MaxPool2d(2)"].shape == (1, 1, 6, 6)
+assert outputs["Upsample bilinear x2"].shape == (1, 1, 24, 24)
+
+fig, axes = plt.subplots(1, len(outputs), figsize=(2.0 * len(outputs), 2.3))
+for ax, (name, y) in zip(axes, outputs.items()):
+    ax.imshow(y.array[0, 0], cmap="gray")
+    ax.set_title(name, fontsize=7)
+    ax.axis("off")
+save(fig, "05_image_layers.png")
+
+# %% [markdown]
+# Three checks, each against the math rather than against another implementation: bilinear upsampling is
+# the matrix product $A_h x A_w^\top$; the reflection pad's gradient counts how often each pixel was
+# copied (an edge-adjacent pixel is copied once more per reflected border); instance norm leaves every
+# image and channel with mean 0 and variance $\sigma^2 / (\sigma^2 + \epsilon) \approx 1$.
+
+# %%
+from minigan.ops.interpolate import linear_matrix  # noqa: E402 - shown here, where it is explained
+
+A = linear_matrix(12, 24, align_corners=False)  # (24, 12): two non-zero weights per row, summing to 1
+print("rows of A sum to 1:", np.allclose(A.sum(axis=1), 1.0), "| A[:4, :3] =\n", A[:4, :3].round(3))
+assert np.allclose(A @ digit @ A.T, outputs["Upsample bilinear x2"].array[0, 0], atol=1e-6)
+
+row = mg.tensor([[[[1.0, 2.0, 3.0, 4.0]]]], requires_grad=True)
+nn.ReflectionPad2d((2, 2, 0, 0))(row).sum().backward()  # [3 2 | 1 2 3 4 | 3 2]
+print("ReflectionPad2d((2, 2, 0, 0)) of [1 2 3 4]: gradient of the sum =", row.grad.array[0, 0, 0])
+assert row.grad.array.tolist() == [[[[1.0, 3.0, 3.0, 1.0]]]]
+
+batch = mg.randn(4, 3, 8, 8) * 5 + 2
+normed = nn.InstanceNorm2d(3)(batch).array
+print(
+    "instance norm: max |mean| per (n, c) =",
+    f"{np.abs(normed.mean(axis=(2, 3))).max():.1e},",
+    "variance range",
+    normed.var(axis=(2, 3)).min().round(4),
+    "-",
+    normed.var(axis=(2, 3)).max().round(4),
+)
+assert np.abs(normed.mean(axis=(2, 3))).max() < 1e-5
+
+# %% [markdown]
 # ## Summary
 #
 # - A `Module` files attributes by type — `Parameter`, child `Module`, buffer — and every recursive method
@@ -665,6 +748,9 @@ assert same
 #   evaluation mode. Its fused backward is twice differentiable and faster than the composed ops.
 # - SGD, momentum, RMSprop and Adam are a few whole-array operations per parameter; Adam's bias correction
 #   makes its first step $\approx \eta\,\mathrm{sign}(g)$. Optimizer state belongs in checkpoints.
+# - Image-to-image layers: reflection / replication / zero padding, max and average pooling, nearest and
+#   bilinear upsampling (PyTorch's source-index formulas), instance norm (batch norm per image and
+#   channel). Interpolation and average pooling are separable linear maps $A_h x A_w^\top$.
 #
 # Next, chapter 06 puts two of these networks in a game.
 #

@@ -1,4 +1,4 @@
-"""Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid, Softplus, LogSigmoid. Chapter 05.
+"""Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid, Softplus, LogSigmoid, Softmax, LogSoftmax. Chapter 05.
 
 Parameter-free Modules that call the functions of ``minigan.nn.functional``, so they can sit in a
 ``Sequential``. ``inplace=True`` is accepted for PyTorch compatibility and ignored: minigan's ops never
@@ -73,3 +73,32 @@ class LogSigmoid(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return F.logsigmoid(x)
+
+
+class Softmax(Module):
+    """``Softmax(dim=None)``: exp(x) / sum(exp(x)) along ``dim``. dim=None picks PyTorch's implicit dim
+    (0 for 0-, 1- and 3-D input, else 1) with its deprecation warning: pass dim."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softmax(x, self.dim, _stacklevel=4)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """``LogSoftmax(dim=None)``: x - logsumexp(x) along ``dim`` (implicit dim as Softmax)."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.log_softmax(x, self.dim, _stacklevel=4)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"

@@ -5,10 +5,14 @@ Conv2d's weight is (out_channels, in_channels, kh, kw), ConvTranspose2d's is (in
 kh, kw); both are drawn with kaiming_uniform_(a=sqrt(5)) and their biases from U(+-1/sqrt(fan_in)), where
 fan_in = weight.shape[1] * kh * kw - for the transposed layer that is out_channels * kh * kw, exactly
 as PyTorch computes it. Only groups=1, dilation=1 and zero padding are implemented; other values are an
-error rather than a silent difference.
+error rather than a silent difference. The constructor checks its sizes (channels: non-negative ints;
+kernel_size, stride: ints >= 1; padding, output_padding: ints >= 0, output_padding < stride) and names the
+argument that is wrong, where PyTorch would fail later, inside forward.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from ..autograd.tensor import Tensor
 from ..ops.conv import _pair, conv_transpose2d_output_size
@@ -16,6 +20,28 @@ from . import functional as F
 from . import init
 from .linear import _empty, _reset_fan_in_uniform
 from .module import Module
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _size_pair(value, name: str, layer: str, minimum: int) -> tuple[int, int]:
+    """(a, b) from an int or a pair of ints >= ``minimum``: TypeError for non-ints, ValueError below it."""
+    pair = (value, value) if _is_int(value) else tuple(value) if isinstance(value, (tuple, list)) else None
+    if pair is None or len(pair) != 2 or not all(_is_int(v) for v in pair):
+        raise TypeError(f"{layer}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(f"{layer}: {name} must be >= {minimum}, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _channels(value, name: str, layer: str) -> int:
+    if not _is_int(value):
+        raise TypeError(f"{layer}: {name} must be an int, got {value!r} ({type(value).__name__})")
+    if value < 0:
+        raise ValueError(f"{layer}: {name} must be non-negative, got {value}")
+    return int(value)
 
 
 class _ConvNd(Module):
@@ -36,10 +62,11 @@ class _ConvNd(Module):
             raise NotImplementedError(
                 f"{name}: string padding {padding!r} is not implemented; give an int or pair"
             )
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = _pair(stride, "stride")
-        self.padding = _pair(padding, "padding")
+        self.in_channels = _channels(in_channels, "in_channels", name)
+        self.out_channels = _channels(out_channels, "out_channels", name)
+        self.kernel_size = _size_pair(kernel_size, "kernel_size", name, 1)
+        self.stride = _size_pair(stride, "stride", name, 1)
+        self.padding = _size_pair(padding, "padding", name, 0)
         self.dilation, self.groups, self.padding_mode = (1, 1), 1, padding_mode
         self.weight = _empty(weight_shape + self.kernel_size, device, dtype)
         if bias:
@@ -73,7 +100,7 @@ class Conv2d(_ConvNd):
     ):  # fmt: skip
         super().__init__(
             "Conv2d", in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, (int(out_channels), int(in_channels)), device, dtype,
+            padding_mode, (out_channels, in_channels), device, dtype,
         )  # fmt: skip
 
     def forward(self, x: Tensor) -> Tensor:
@@ -93,9 +120,14 @@ class ConvTranspose2d(_ConvNd):
     ):  # fmt: skip
         super().__init__(
             "ConvTranspose2d", in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-            bias, padding_mode, (int(in_channels), int(out_channels)), device, dtype,
+            bias, padding_mode, (in_channels, out_channels), device, dtype,
         )  # fmt: skip
-        self.output_padding = _pair(output_padding, "output_padding")
+        self.output_padding = _size_pair(output_padding, "output_padding", "ConvTranspose2d", 0)
+        if any(op >= st for op, st in zip(self.output_padding, self.stride)):
+            raise ValueError(
+                f"ConvTranspose2d: output_padding {self.output_padding} must be smaller than stride "
+                f"{self.stride}"
+            )
 
     def forward(self, x: Tensor, output_size=None) -> Tensor:
         output_padding = self.output_padding

@@ -1,8 +1,9 @@
-"""Dropout layer. Chapter 05 (layers and optimizers).
+"""Dropout layers: Dropout and Dropout2d. Chapter 05 (layers and optimizers).
 
-In training mode each value is zeroed with probability p and the survivors are scaled by 1 / (1 - p)
-(inverted dropout); in evaluation mode the layer is the identity. Masks come from minigan's default
-generator, so ``mg.manual_seed`` fixes them.
+In training mode each value (Dropout) or each whole channel of an (N, C, H, W) feature map (Dropout2d)
+is zeroed with probability p and the survivors are scaled by 1 / (1 - p) (inverted dropout); in
+evaluation mode the layers are the identity. Masks come from minigan's default generator, so
+``mg.manual_seed`` fixes them.
 """
 
 from __future__ import annotations
@@ -26,3 +27,10 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """``Dropout2d(p=0.5, inplace=False)``: zeroes whole channels of (N, C, H, W) or (C, H, W) input."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout2d(x, self.p, self.training)

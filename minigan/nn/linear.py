@@ -3,6 +3,8 @@
 y = x @ w^T + b with w of shape (out_features, in_features) and b of shape (out_features,), applied to the
 last dimension of x (any leading dimensions are batch dimensions). Parameter names, shapes and the default
 initialisation match ``torch.nn.Linear``: w, b ~ U(-1/sqrt(in_features), 1/sqrt(in_features)).
+Feature counts must be ints (a float or a string is a TypeError, as in PyTorch) and positive (PyTorch
+also accepts 0, a layer that only outputs its bias; here that is an error, as is a negative count).
 """
 
 from __future__ import annotations
@@ -33,6 +35,14 @@ def _reset_fan_in_uniform(weight: Parameter, bias: Parameter | None, fan_in: int
         init.uniform_(bias, -bound, bound)
 
 
+def _features(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"Linear: {name} must be an int, got {value!r} ({type(value).__name__})")
+    if value <= 0:
+        raise ValueError(f"Linear: {name} must be positive, got {value}")
+    return int(value)
+
+
 class Identity(Module):
     """Returns its input unchanged (accepts and ignores constructor arguments, as PyTorch's does)."""
 
@@ -48,7 +58,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = _features(in_features, "in_features")
+        self.out_features = _features(out_features, "out_features")
         self.weight = _empty((self.out_features, self.in_features), device, dtype)
         if bias:
             self.bias = _empty((self.out_features,), device, dtype)

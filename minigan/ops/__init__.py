@@ -8,8 +8,11 @@ from . import methods
 from .activations import leaky_relu, log_softmax, logsigmoid, relu, sigmoid, softmax, softplus, tanh
 from .compare import eq, ge, gt, le, logical_and, logical_not, logical_or, lt, ne
 from .conv import conv2d, conv_transpose2d
+from .dropout import dropout, dropout2d
 from .elementwise import abs, add, clamp, div, exp, log, mul, neg, pow, sqrt, sub
 from .indexing import cat, getitem, index_add_into, stack, where
+from .instancenorm import instance_norm
+from .interpolate import interpolate
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -19,10 +22,14 @@ from .losses import (
     nll_loss,
 )
 from .matmul import matmul
+from .norm import norm
+from .pad import pad
+from .pool import avg_pool2d, max_pool2d
 from .reduce import amax, amin, argmax, argmin, max, maximum, mean, min, minimum, std, sum, var
 from .shape import (
     astype,
     broadcast_to,
+    clone,
     expand,
     flatten,
     permute,
@@ -38,6 +45,15 @@ from .shape import (
 methods.install()
 
 __all__ = [
+    "pad",
+    "norm",
+    "max_pool2d",
+    "interpolate",
+    "instance_norm",
+    "dropout2d",
+    "dropout",
+    "clone",
+    "avg_pool2d",
     "abs",
     "add",
     "amax",

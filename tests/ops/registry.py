@@ -10,6 +10,7 @@ whole suite (forward, gradcheck, gradgradcheck, layouts, float32) runs in well u
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -19,6 +20,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigan as mg
+import minigan.nn.functional as F
+from minigan.ops.separable import axis_map
 from minigan.testing import strategies as S
 
 
@@ -366,6 +369,28 @@ register("flatten", mg.flatten, _flatten_ref, _flatten_case())
 register("unsqueeze", mg.unsqueeze, lambda a, dim: np.expand_dims(a, dim % (a.ndim + 1)), _unsqueeze_case())
 register("squeeze", mg.squeeze, _squeeze_ref, _squeeze_case())
 register("expand", lambda x, sizes: x.expand(*sizes), _expand_ref, _expand_case())
+register("clone", mg.clone, np.copy, unary())
+
+
+def _norm_ref(a, p, dim=None, keepdim=False):
+    axes = axes_of(dim, a.ndim)
+    s = np.abs(a) ** p
+    return np.sum(s, axis=axes, keepdims=keepdim) ** (1.0 / p)
+
+
+@st.composite
+def _norm_case(draw):
+    (a,), kw = draw(reduction_case(min_dims=1, min_abs=0.1))
+    return Case((a,), {**kw, "p": draw(st.sampled_from([1, 2, 3]))})
+
+
+register(
+    "norm",
+    lambda x, p, dim=None, keepdim=False: mg.norm(x, p, dim, keepdim),
+    _norm_ref,
+    _norm_case(),
+    domain="|x| >= 0.1 (|x| has a kink at 0)",
+)
 
 # -- indexing --------------------------------------------------------------------------------------
 
@@ -583,6 +608,320 @@ register(
     mg.cross_entropy,
     _ce_prob_ref,
     _nll_case(probabilities=True),
+    float32_tol=1e-3,
+    op="cross_entropy",
+)
+
+
+# -- image layers: pad, interpolate, pooling, instance norm (chapter 05) ----------------------------
+
+
+def _quiet(fn):
+    """fn with warnings silenced (mse / l1 broadcasting warns by design; the warning has its own test)."""
+
+    def call(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(*args, **kwargs)
+
+    return call
+
+
+def _image_shape(min_side=1, max_side=4):
+    side = st.integers(min_side, max_side)
+    return st.tuples(st.integers(1, 2), st.integers(1, 2), side, side)
+
+
+@st.composite
+def _pad_case(draw):
+    mode = draw(st.sampled_from(["constant", "reflect", "replicate"]))
+    shape = draw(_image_shape() if draw(st.booleans()) else _image_shape().map(lambda s: s[1:]))
+    k = 2 if mode != "constant" and len(shape) == 4 else draw(st.sampled_from([1, 2]))  # PyTorch's rule
+    pads = []
+    for axis in range(len(shape) - 1, len(shape) - 1 - k, -1):
+        n = shape[axis]
+        if mode == "reflect":
+            amount = st.integers(0, n - 1)
+        elif mode == "replicate":
+            amount = st.integers(0, 3)
+        else:
+            amount = st.integers(-min(n - 1, 1), 2)  # one negative amount at most: the axis keeps >= 1
+        before = draw(amount)
+        after = draw(amount if mode != "constant" or before >= 0 else st.integers(0, 2))
+        pads += [before, after]
+    value = draw(st.sampled_from([None, 0.0, 1.5])) if mode == "constant" else None
+    return Case((draw(S.arrays(shape)),), {"pad": tuple(pads), "mode": mode, "value": value})
+
+
+def _pad_ref(x, pad, mode, value):
+    """Crop the negative amounts, then np.pad (whose 'reflect' and 'edge' are PyTorch's reflect and
+    replicate) by the positive ones; ``pad`` lists the last axis first."""
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        axis, before, after = x.ndim - 1 - i, pad[2 * i], pad[2 * i + 1]
+        index = [slice(None)] * x.ndim
+        index[axis] = slice(max(-before, 0), x.shape[axis] - max(-after, 0))
+        x = x[tuple(index)]
+        widths[axis] = (max(before, 0), max(after, 0))
+    if mode == "constant":
+        return np.pad(x, widths, constant_values=0.0 if value is None else value)
+    return np.pad(x, widths, mode={"reflect": "reflect", "replicate": "edge"}[mode])
+
+
+def _nearest_src(n_in, n_out, scale_factor, exact, shortcuts):
+    j = np.arange(n_out)
+    if shortcuts and n_out in (n_in, 2 * n_in):
+        return j if n_out == n_in else j // 2
+    s = np.float32(1.0 / scale_factor) if scale_factor else np.float32(np.float32(n_in) / np.float32(n_out))
+    return np.minimum(np.floor((j.astype(np.float32) + np.float32(0.5 * exact)) * s).astype(int), n_in - 1)
+
+
+def _linear_weights(n_in, n_out, align_corners, scale_factor):
+    """(i0, i1, lambda) per output position, PyTorch's source index (float64)."""
+    j = np.arange(n_out, dtype=np.float64)
+    if n_in == n_out:
+        src = j
+    elif align_corners:
+        src = j * ((n_in - 1) / (n_out - 1)) if n_out > 1 else 0 * j
+    else:
+        s = 1.0 / scale_factor if scale_factor else n_in / n_out
+        src = np.maximum(s * (j + 0.5) - 0.5, 0.0)
+    i0 = np.floor(src).astype(int)
+    return i0, np.minimum(i0 + 1, n_in - 1), src - i0
+
+
+@st.composite
+def _interpolate_case(draw):
+    mode = draw(st.sampled_from(["nearest", "nearest-exact", "bilinear", "linear"]))
+    shape = draw(_image_shape())
+    if mode == "linear" or (mode != "bilinear" and draw(st.booleans())):
+        shape = shape[:3]
+    k = len(shape) - 2
+    kw = {"mode": mode, "size": None, "scale_factor": None}
+    if draw(st.booleans()):
+        kw["size"] = tuple(draw(st.integers(1, 6)) for _ in range(k))
+    else:
+        factors = st.sampled_from([0.5, 0.75, 1.0, 1.3, 1.5, 2.0, 2.5])
+        f = tuple(draw(factors) for _ in range(k))
+        kw["scale_factor"] = tuple(max(fi, 1.0 / n) for fi, n in zip(f, shape[2:]))  # >= 1 output
+    if mode in ("bilinear", "linear"):
+        kw["align_corners"] = draw(st.booleans())
+    return Case((draw(S.arrays(shape)),), kw)
+
+
+def _interpolate_ref(x, mode, size, scale_factor, align_corners=None):
+    k = x.ndim - 2
+    y = x
+    for i in range(k):
+        axis, n_in = 2 + i, x.shape[2 + i]
+        f = None if scale_factor is None else scale_factor[i]
+        n_out = size[i] if size is not None else int(np.floor(n_in * f))
+        if mode.startswith("nearest"):
+            src = _nearest_src(n_in, n_out, f, mode == "nearest-exact", mode == "nearest" and x.ndim == 4)
+            y = np.take(y, src, axis=axis)
+        else:
+            i0, i1, lam = _linear_weights(n_in, n_out, align_corners, f)
+            shape = [1] * x.ndim
+            shape[axis] = n_out
+            lam = lam.reshape(shape)
+            y = (1 - lam) * np.take(y, i0, axis=axis) + lam * np.take(y, i1, axis=axis)
+    return y
+
+
+@st.composite
+def _pool_case(draw, distinct):
+    shape = draw(_image_shape(max_side=5))
+    kernel = tuple(draw(st.integers(1, min(3, n + 1))) for n in shape[2:])
+    stride = draw(st.none() | st.tuples(st.integers(1, 3), st.integers(1, 3)))
+    padding = tuple(draw(st.integers(0, kk // 2)) for kk in kernel)
+    ceil_mode = draw(st.booleans())
+    for n, kk, p in zip(shape[2:], kernel, padding):
+        if n + 2 * p < kk:
+            kernel = tuple(min(kk_, n_ + 2 * p_) for kk_, n_, p_ in zip(kernel, shape[2:], padding))
+    kw = {"kernel_size": kernel, "stride": stride, "padding": padding, "ceil_mode": ceil_mode}
+    if draw(st.booleans()):
+        shape = shape[1:]
+    return Case((draw(S.arrays(shape, distinct=distinct, min_gap=0.05, min_value=-5, max_value=5)),), kw)
+
+
+def _pool_windows(shape_hw, kernel_size, stride, padding, ceil_mode):
+    """For each output (i, j): the clipped row range, column range and the padded-window sizes."""
+    stride = kernel_size if stride is None else stride
+    out = []
+    for n, k, s, p in zip(shape_hw, kernel_size, stride, padding):
+        count = (n + 2 * p - k + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (count - 1) * s >= n + p:
+            count -= 1
+        starts = [i * s - p for i in range(count)]
+        out.append([(max(a, 0), min(a + k, n), min(a + k, n + p) - a) for a in starts])
+    return out
+
+
+def _max_pool_ref(x, kernel_size, stride, padding, ceil_mode, return_indices=False):
+    rows, cols = _pool_windows(x.shape[-2:], kernel_size, stride, padding, ceil_mode)
+    y = np.empty(x.shape[:-2] + (len(rows), len(cols)))
+    idx = np.empty(y.shape, dtype=np.int64)
+    for i, (r0, r1, _) in enumerate(rows):
+        for j, (c0, c1, _) in enumerate(cols):
+            win = x[..., r0:r1, c0:c1].reshape(x.shape[:-2] + (-1,))
+            k = win.argmax(axis=-1)
+            y[..., i, j] = win.max(axis=-1)
+            idx[..., i, j] = (r0 + k // (c1 - c0)) * x.shape[-1] + c0 + k % (c1 - c0)
+    return (y, idx) if return_indices else y
+
+
+@st.composite
+def _avg_pool_case(draw):
+    case = draw(_pool_case(distinct=False))
+    kw = {**case.kwargs, "count_include_pad": draw(st.booleans())}
+    kw["divisor_override"] = draw(st.sampled_from([None, None, 2, 5]))
+    return Case(case.arrays, kw)
+
+
+def _avg_pool_ref(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    rows, cols = _pool_windows(x.shape[-2:], kernel_size, stride, padding, ceil_mode)
+    y = np.empty(x.shape[:-2] + (len(rows), len(cols)))
+    for i, (r0, r1, rn) in enumerate(rows):
+        for j, (c0, c1, cn) in enumerate(cols):
+            total = x[..., r0:r1, c0:c1].sum(axis=(-2, -1))
+            if divisor_override:
+                y[..., i, j] = total / divisor_override
+            else:
+                y[..., i, j] = total / (rn * cn if count_include_pad else (r1 - r0) * (c1 - c0))
+    return y
+
+
+@st.composite
+def _instance_norm_case(draw, affine):
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    spatial = draw(st.sampled_from([(2,), (3,), (2, 2), (3, 2), (1, 4)]))
+    x = draw(S.arrays((n, c) + spatial, distinct=True, min_gap=0.1))
+    arrays = (x, draw(S.arrays((c,))), draw(S.arrays((c,)))) if affine else (x,)
+    return Case(arrays, {"eps": draw(st.sampled_from([1e-5, 0.1]))})
+
+
+def _instance_norm_ref(x, weight=None, bias=None, eps=1e-5):
+    axes = tuple(range(2, x.ndim))
+    y = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    per_channel = (1, -1) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(per_channel) + bias.reshape(per_channel)
+    return y
+
+
+@st.composite
+def _axis_map_case(draw):
+    shape = draw(shp(min_dims=1))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    matrix = draw(S.arrays((draw(st.integers(1, 4)), shape[axis])))
+    return Case((draw(S.arrays(shape)),), {"matrix": matrix, "axis": axis})
+
+
+def _axis_map_ref(x, matrix, axis):
+    return np.moveaxis(np.tensordot(matrix, x, axes=(1, axis)), 0, axis)
+
+
+@st.composite
+def _broadcast_regression_case(draw):
+    sa, sb = draw(S.broadcastable_shapes(2, max_dims=3, max_side=3))
+    grid = st.integers(-20, 20)
+    a = draw(hnp.arrays(np.float64, sa, elements=grid.map(lambda k: k / 10)))
+    b = draw(hnp.arrays(np.float64, sb, elements=grid.map(lambda k: k / 10 + 0.05)))
+    return Case((a, b), {"reduction": draw(REDUCTIONS)})
+
+
+@st.composite
+def _label_smoothing_case(draw, probabilities):
+    case = draw(_nll_case(probabilities=probabilities))
+    return Case(case.arrays, {**case.kwargs, "label_smoothing": draw(st.sampled_from([0.1, 0.5, 1.0]))})
+
+
+def _ce_smoothing_ref(x, target, weight, reduction, label_smoothing):
+    """(1 - eps) nll + eps / C * smooth, smooth = -sum_c w_c log p_c per element (ignored ones 0), "mean"
+    over the same weight sum as the NLL term."""
+    class_axis = 0 if x.ndim == 1 else 1
+    log_p = _log_softmax(x, class_axis)
+    nll = _nll_ref(log_p, target, weight, reduction)
+    w = np.ones(x.shape[class_axis]) if weight is None else weight
+    w_b = w.reshape((-1,) + (1,) * (x.ndim - class_axis - 1))
+    keep = target != -100
+    smooth = -(log_p * w_b).sum(axis=class_axis) * keep
+    if reduction == "mean":
+        smooth = smooth.sum() / (w[np.where(keep, target, 0)] * keep).sum()
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return (1 - label_smoothing) * nll + label_smoothing / x.shape[class_axis] * smooth
+
+
+def _ce_prob_smoothing_ref(x, t, reduction, label_smoothing):
+    c = x.shape[0 if x.ndim == 1 else 1]
+    return _ce_prob_ref(x, t * (1 - label_smoothing) + label_smoothing / c, reduction)
+
+
+register("pad", F.pad, _pad_ref, _pad_case())
+register("interpolate", F.interpolate, _interpolate_ref, _interpolate_case(), float32_tol=1e-3)
+register(
+    "max_pool2d",
+    F.max_pool2d,
+    _max_pool_ref,
+    _pool_case(distinct=True),
+    domain="values 0.05 apart (no ties)",
+)
+register(
+    "max_pool2d_indices",
+    lambda x, **kw: F.max_pool2d(x, **kw, return_indices=True),
+    lambda x, **kw: _max_pool_ref(x, **kw, return_indices=True),
+    _pool_case(distinct=True),
+    domain="values 0.05 apart (no ties)",
+    op="max_pool2d",
+)
+register("avg_pool2d", F.avg_pool2d, _avg_pool_ref, _avg_pool_case())
+register(
+    "instance_norm",
+    lambda x, eps: F.instance_norm(x, eps=eps),
+    _instance_norm_ref,
+    _instance_norm_case(affine=False),
+    domain="values 0.1 apart (variance > 0)",
+    float32_tol=2e-3,
+)
+register(
+    "instance_norm_affine",
+    lambda x, w, b, eps: F.instance_norm(x, weight=w, bias=b, eps=eps),
+    _instance_norm_ref,
+    _instance_norm_case(affine=True),
+    domain="values 0.1 apart (variance > 0)",
+    float32_tol=2e-3,
+    op="instance_norm",
+)
+register("axis_map", axis_map, _axis_map_ref, _axis_map_case(), float32_tol=1e-3)
+register(
+    "mse_loss_broadcast",
+    _quiet(mg.mse_loss),
+    lambda x, t, reduction: reduce_loss((x - t) ** 2, reduction),
+    _broadcast_regression_case(),
+    op="mse_loss",
+)
+register(
+    "l1_loss_broadcast",
+    _quiet(mg.l1_loss),
+    lambda x, t, reduction: reduce_loss(np.abs(x - t), reduction),
+    _broadcast_regression_case(),
+    domain="|x - t| >= 0.05",
+    op="l1_loss",
+)
+register(
+    "cross_entropy_label_smoothing",
+    mg.cross_entropy,
+    _ce_smoothing_ref,
+    _label_smoothing_case(probabilities=False),
+    float32_tol=1e-3,
+    op="cross_entropy",
+)
+register(
+    "cross_entropy_probs_label_smoothing",
+    mg.cross_entropy,
+    _ce_prob_smoothing_ref,
+    _label_smoothing_case(probabilities=True),
     float32_tol=1e-3,
     op="cross_entropy",
 )

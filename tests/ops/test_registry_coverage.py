@@ -5,7 +5,20 @@ import inspect
 
 from .registry import REGISTRY
 
-FAMILIES = ["elementwise", "shape", "reduce", "activations", "indexing", "matmul", "losses"]
+FAMILIES = [
+    "elementwise",
+    "shape",
+    "reduce",
+    "activations",
+    "indexing",
+    "matmul",
+    "losses",
+    "pad",
+    "interpolate",
+    "pool",
+    "separable",
+    "instancenorm",
+]
 
 NOT_IN_REGISTRY = {
     "astype": "a float32 round trip cannot be finite-differenced in float64; test_astype_* covers it",
@@ -14,6 +27,10 @@ NOT_IN_REGISTRY = {
     "argmax": "not differentiable; test_argmax_and_argmin_match_numpy",
     "argmin": "not differentiable; test_argmax_and_argmin_match_numpy",
     "matmul_arrays": "arrays in, arrays out: the kernel dispatch point, exercised by every matmul test",
+    "nearest_matrix": "arrays in, arrays out: the matrix behind interpolate (every interpolate case)",
+    "linear_matrix": "arrays in, arrays out: the matrix behind interpolate (every interpolate case)",
+    "avg_pool_matrix": "arrays in, arrays out: the matrix behind avg_pool2d (every avg_pool2d case)",
+    "pool_output_size": "a size formula, not an op; every pooling case checks the output shape against it",
 }
 
 
