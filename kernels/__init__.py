@@ -9,37 +9,58 @@ when a CuPy array arrives). Layout:
     cpu/conv.py    CPU convolutions: direct loops, per-image im2col + GEMM, im2col + BLAS
     cpu/conv_packed.py  the default CPU convolutions: NHWC panels, sub-pixel input gradient,
                    one batch-level weight-gradient GEMM (chapter 04, section 6)
-    cpu/batchnorm.py  fused batch-norm training kernels (used by minigan.ops.normalization)
+    cpu/batchnorm.py  fused batch-norm training kernels (chapter 05)
     cuda/          the GPU kernels (same signatures)
-    dispatch.py    which implementation runs: "reference", "kernels" or "vendor", per device
+    dispatch.py    which implementation runs: "reference", "kernels" or "vendor", per device and op
     bench.py       ``python -m minigan.kernels.bench`` (or ``minigan bench``): timings vs BLAS / PyTorch
 
 The functions below are those of ``dispatch``: they pick the implementation by device and by
-``use(impl)`` / ``set_default``.
+``use(impl)`` / ``set_default``. ``tune_process()`` holds the process-wide settings (thread waiting,
+malloc) that training entry points apply; importing this package sets nothing.
 """
 
 import os
 
-# Numba's OpenMP threads busy-wait between parallel regions by default. Next to OpenBLAS's own threads
-# (every NumPy matmul) on a 2-core machine, that turned a 0.15 ms kernel call made right after a BLAS
-# call into 140 ms (kernels/RESULTS.md). Passive waiting avoids it; set OMP_WAIT_POLICY to override.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+TUNED_OMP_WAIT_POLICY = "PASSIVE"
+
+
+def tune_process(keep_freed_memory: bool | None = None) -> dict:
+    """Process-wide settings that make training fast here; training entry points call it (``minigan
+    train``, ``Trainer``, the benchmarks). Importing minigan changes nothing. Returns what is in effect.
+
+    * ``OMP_WAIT_POLICY=PASSIVE`` (unless you set the variable). Numba's OpenMP threads busy-wait between
+      parallel regions by default; next to OpenBLAS's own threads (every NumPy matmul) on a 2-core machine
+      that made a kernel called right after a BLAS call wait for the spinning threads (kernels/RESULTS.md).
+      The OpenMP runtime reads the variable once, when it starts: at the first parallel Numba kernel, not
+      at import. So this takes effect when called before any kernel ran, and ``"omp_wait_policy"`` in the
+      result is None when it came too late (the runtime already started with its own setting).
+    * glibc's malloc keeps freed memory for reuse instead of handing it back to the kernel. By default
+      glibc serves big allocations (above its mmap threshold) with fresh mmap pages and trims the heap when
+      much of it is free, so every multi-MB activation or gradient of a training step starts as untouched
+      pages that the kernel faults in and zeroes one by one (page faults and system time per iteration,
+      and a batch-norm pass several times slower: kernels/RESULTS.md). With high mmap and trim thresholds
+      the freed blocks are reused; the peak resident memory is unchanged (memory already used stays with
+      the process, as in PyTorch's CPU caching). Linux/glibc only; applies to allocations from then on.
+      ``keep_freed_memory=False``, or ``MINIGAN_KEEP_FREED_MEMORY=0`` when it is None, skips it.
+
+    Returns {"omp_wait_policy": the policy the OpenMP runtime will use or uses (None if unknown: it
+    started before this call), "keep_freed_memory": whether malloc was tuned}.
+    """
+    from numba.np.ufunc import parallel  # noqa: PLC0415
+
+    started = parallel._is_initialized  # Numba's threading layer (and its OpenMP runtime) is running
+    if not started:
+        os.environ.setdefault("OMP_WAIT_POLICY", TUNED_OMP_WAIT_POLICY)
+    if keep_freed_memory is None:
+        keep_freed_memory = os.environ.get("MINIGAN_KEEP_FREED_MEMORY", "1") != "0"
+    return {
+        "omp_wait_policy": None if started else os.environ["OMP_WAIT_POLICY"],
+        "keep_freed_memory": bool(keep_freed_memory) and _keep_freed_memory(),
+    }
 
 
 def _keep_freed_memory() -> bool:
-    """Ask glibc's malloc to reuse freed memory instead of handing it back to the kernel.
-
-    By default glibc serves allocations of more than ~128 KiB-32 MiB with fresh mmap pages and trims the
-    heap when much of it is free, so every multi-MB activation or gradient array of a training step
-    starts as untouched pages that the kernel faults in and zeroes one by one. Measured on the DCGAN-MNIST
-    iteration: 16 000 page faults and 28 ms of system time per iteration (of ~200 ms), a batch-norm forward
-    pass of 5.9 ms instead of 0.9 ms (kernels/RESULTS.md). With a high mmap threshold and trim threshold
-    the freed blocks are reused: page faults drop to ~50 per iteration; the peak resident memory is
-    unchanged (memory already used stays with the process, as in PyTorch's CPU caching). Linux/glibc only;
-    ``MINIGAN_KEEP_FREED_MEMORY=0`` turns it off. Returns whether it was applied.
-    """
-    if os.environ.get("MINIGAN_KEEP_FREED_MEMORY", "1") == "0":
-        return False
+    """Raise glibc malloc's mmap and trim thresholds to 1 GiB (see ``tune_process``); whether it could."""
     try:
         import ctypes  # noqa: PLC0415
 
@@ -50,9 +71,6 @@ def _keep_freed_memory() -> bool:
     return bool(mallopt(m_mmap_threshold, 1 << 30)) and bool(mallopt(m_trim_threshold, 1 << 30))
 
 
-KEEP_FREED_MEMORY = _keep_freed_memory()
-"""Whether glibc's malloc was told to keep freed memory for reuse (see ``_keep_freed_memory``)."""
-
 if __name__ != "minigan.kernels":  # e.g. `import kernels` from the repository root
     # Numba's on-disk cache records the module name, so one folder must have one name.
     raise ImportError(f"import this package as minigan.kernels (pip install -e .), not as {__name__!r}")
@@ -62,6 +80,8 @@ from .dispatch import (  # noqa: E402
     IMPLEMENTATIONS,
     IMPLS,
     OPS,
+    batch_norm_backward,
+    batch_norm_forward,
     conv2d,
     conv2d_backward_input,
     conv2d_backward_weight,
@@ -79,6 +99,8 @@ __all__ = [
     "IMPLEMENTATIONS",
     "IMPLS",
     "OPS",
+    "batch_norm_backward",
+    "batch_norm_forward",
     "conv2d",
     "conv2d_backward_input",
     "conv2d_backward_weight",
@@ -88,5 +110,6 @@ __all__ = [
     "matmul",
     "register",
     "set_default",
+    "tune_process",
     "use",
 ]

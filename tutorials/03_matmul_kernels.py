@@ -84,9 +84,13 @@ for n in (64, 256, 1024, 4096):
 # %% [markdown]
 # ## 2. The ladder
 #
-# Four kernels, one idea each. All are `@njit(fastmath=True, error_model="numpy", boundscheck=False,
-# cache=True)`: `fastmath` lets LLVM reorder sums (so it can use SIMD lanes and fused multiply-adds),
-# and the compiled code is cached on disk. Here is every rung's source, exactly as minigan runs it.
+# Four kernels, one idea each. All are `@njit(..., error_model="numpy", boundscheck=False, cache=True)`,
+# cached on disk, with one of three fast-math sets named in `kernels/cpu/matmul.py`: `DOT`
+# (`{reassoc, contract}`: LLVM may reorder a dot product's sum to use SIMD lanes and fused multiply-adds)
+# for the dot-product tiles and the naive rung, `FMA` (`{contract}`) for axpy loops, `STRICT` (none) for
+# packing and data movement. Only as much licence as each loop needs: reordering is also what can make
+# two compilations of one kernel round differently (README, "Determinism"). Here is every rung's source,
+# exactly as minigan runs it.
 
 # %%
 for name, fn in cpu_matmul.LADDER.items():
@@ -266,8 +270,8 @@ assert np.allclose(c, a @ b, rtol=1e-3, atol=1e-3)
 #    (x86 with AVX-512 has 32).
 # 3. Time `matmul_blocked` and `a @ b` for (64, 100) @ (100, 6272). Where does the time go? (Try
 #    `numba.set_num_threads(1)`.)
-# 4. Remove `fastmath=True` from `gemm_nt_tile` and measure again. Why can LLVM no longer vectorise the
-#    dot products?
+# 4. Compile `gemm_nt_tile` with `STRICT` instead of `DOT` and measure again. Why can LLVM no longer
+#    vectorise the dot products?
 
 # %%
 print(f"chapter 03 ran in {time.perf_counter() - T0:.1f} s")

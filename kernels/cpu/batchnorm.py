@@ -11,10 +11,16 @@ over its M = N*L numbers:
 NumPy needs about nine passes over x for the forward pass and writes as many temporaries (a mean over
 axes (0, 2, 3) of an NCHW array is itself slow); here it is two reading passes (the mean, then the
 centred sum of squares) and one writing pass for x_hat and y, with the channels split over the threads;
-the backward pass reads gy and x_hat twice and writes gx once. Measured on one core (float32, batch 64):
-(64, 64, 14, 14) forward 0.35 ms vs 0.99 ms with NumPy, backward 0.24 vs 0.91 ms. When L > 1 the sums run
-in float64; when L == 1 (BatchNorm1d) a channel has only N numbers, C apart, so those sums run row by row
-with the channels as the unit-stride inner loop, in x's dtype. Results are in x's dtype.
+the backward pass reads gy and x_hat twice and writes gx once (timings: kernels/RESULTS.md).
+
+Every number is computed in an order fixed by this source (``STRICT`` flags, no fast-math; see
+``cpu/matmul.py``), so a seed gives the same bits whether the kernel was just compiled or loaded from
+Numba's cache, and whatever the thread count (a channel is always summed by one thread). When L > 1 a
+channel's sums run in float64 in two steps: over the batch, position by position (``acc[k] += x[n, c, k]``:
+independent sums along the contiguous positions, which vectorise without reordering anything), then over
+the L positions in order. Products of two float32 numbers are formed in float64, where they are exact.
+When L == 1 (BatchNorm1d) a channel has only N numbers, C apart, so the sums run row by row with the
+channels as the unit-stride inner loop, in x's dtype. Results are in x's dtype.
 """
 
 from __future__ import annotations
@@ -22,13 +28,22 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .matmul import FAST
+from .matmul import STRICT
 
 CHUNK = 512
 """Channels per parallel step when L == 1 (BatchNorm1d): rows of 512 numbers, unit stride."""
 
 
-@njit(parallel=True, **FAST)
+@njit(**STRICT)
+def _sum_in_order(v):
+    """v[0] + v[1] + ... + v[-1], left to right."""
+    s = 0.0
+    for k in range(v.shape[0]):
+        s += v[k]
+    return s
+
+
+@njit(parallel=True, **STRICT)
 def batch_norm_forward(x3, gamma, beta, eps):
     """(y3, x_hat3, mean, var, invstd) for x3 (N, C, L); var is the biased batch variance."""
     n_img, c_in, ell = x3.shape
@@ -58,20 +73,20 @@ def batch_norm_forward(x3, gamma, beta, eps):
                 var[c0 + c] = s2[c] / m
     else:
         for c in prange(c_in):
-            s = 0.0
+            acc = np.zeros(ell, dtype=np.float64)  # acc[k] = sum over the batch of x[:, c, k]
             for n in range(n_img):
                 row = x3[n, c]
                 for k in range(ell):
-                    s += row[k]
-            mu = s / m
-            s2 = 0.0
+                    acc[k] += row[k]
+            mu = _sum_in_order(acc) / m
+            acc[:] = 0.0
             for n in range(n_img):
                 row = x3[n, c]
                 for k in range(ell):
-                    d = row[k] - mu
-                    s2 += d * d
+                    d = np.float64(row[k]) - mu
+                    acc[k] += d * d
             mean[c] = mu
-            var[c] = s2 / m
+            var[c] = _sum_in_order(acc) / m
     invstd = 1.0 / np.sqrt(var + eps)
     x_hat = np.empty_like(x3)
     y = np.empty_like(x3)
@@ -97,7 +112,7 @@ def batch_norm_forward(x3, gamma, beta, eps):
     return y, x_hat, mean.astype(x3.dtype), var.astype(x3.dtype), invstd.astype(x3.dtype)
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **STRICT)
 def batch_norm_backward(gy3, x_hat3, gamma, invstd, need_gx):
     """(gx3, g_gamma, g_beta) for gy3, x_hat3 (N, C, L); gx3 is empty (0, 0, 0) unless ``need_gx``."""
     n_img, c_in, ell = gy3.shape
@@ -121,15 +136,16 @@ def batch_norm_backward(gy3, x_hat3, gamma, invstd, need_gx):
                 sum_gy_xhat[c0 + c] = s2[c]
     else:
         for c in prange(c_in):
-            s = 0.0
-            s2 = 0.0
+            acc = np.zeros(ell, dtype=np.float64)  # as in the forward pass: over the batch, then along k
+            acc2 = np.zeros(ell, dtype=np.float64)
             for n in range(n_img):
                 g, xh = gy3[n, c], x_hat3[n, c]
                 for k in range(ell):
-                    s += g[k]
-                    s2 += g[k] * xh[k]
-            sum_gy[c] = s
-            sum_gy_xhat[c] = s2
+                    gk = np.float64(g[k])
+                    acc[k] += gk
+                    acc2[k] += gk * np.float64(xh[k])
+            sum_gy[c] = _sum_in_order(acc)
+            sum_gy_xhat[c] = _sum_in_order(acc2)
     gx = np.empty((n_img, c_in, ell) if need_gx else (0, 0, 0), dtype=gy3.dtype)
     if need_gx and ell == 1:
         scale = gamma * invstd / m

@@ -35,12 +35,12 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .matmul import FAST, gemm_nt_tile, gemm_tile
+from .matmul import FMA, STRICT, gemm_nt_tile, gemm_tile
 
 # -- im2col / col2im for one image ----------------------------------------------------------------------
 
 
-@njit(**FAST)
+@njit(**STRICT)
 def pad_image(x, n, ph, pw, xpad):
     """Copy image x[n] (C, H, W) into the interior of ``xpad`` (C, H + 2 ph, W + 2 pw), whose border the
     caller keeps at zero: afterwards every patch is in bounds and im2col needs no tests."""
@@ -50,7 +50,7 @@ def pad_image(x, n, ph, pw, xpad):
             xpad[c, ph + i, pw : pw + wd] = x[n, c, i]
 
 
-@njit(**FAST)
+@njit(**STRICT)
 def im2col_image(xpad, kh, kw, sh, sw, ho, wo, cols):
     """Fill ``cols`` (P, C*kh*kw) from a padded image: cols[i*Wo + j, (c*kh + a)*kw + b] =
     xpad[c, i*sh + a, j*sw + b]. Each (c, a) contributes one run of kw neighbouring pixels."""
@@ -66,7 +66,7 @@ def im2col_image(xpad, kh, kw, sh, sw, ho, wo, cols):
                     col += kw
 
 
-@njit(**FAST)
+@njit(**STRICT)
 def col2im_image(gcols, kh, kw, sh, sw, ho, wo, gxpad):
     """The adjoint of ``im2col_image``: add every patch row of ``gcols`` (P, C*kh*kw) onto the pixels of
     the padded gradient ``gxpad`` it came from (patches overlap when stride < kernel: contributions add)."""
@@ -90,7 +90,7 @@ def _threads(n_img):
 # -- hand-written im2col + GEMM, one image per thread step ------------------------------------------------
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **STRICT)
 def _conv2d_gemm(x, w, sh, sw, ph, pw, nt):
     """Forward pass, im2col + dot-product register tile per image. x (N, C, H, W), w (O, C, kh, kw) -> y.
 
@@ -120,7 +120,7 @@ def conv2d_gemm(x, w, sh, sw, ph, pw):
     return _conv2d_gemm(x, w, sh, sw, ph, pw, _threads(x.shape[0]))
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **STRICT)
 def _conv2d_backward_input_gemm(gy, w, h, wd, sh, sw, ph, pw, nt):
     """Input gradient (= conv_transpose2d forward), GEMM + col2im per image. gy (N, O, Ho, Wo),
     w (O, C, kh, kw) -> gx (N, C, H, W).
@@ -154,7 +154,7 @@ def conv2d_backward_input_gemm(gy, w, h, wd, sh, sw, ph, pw):
     return _conv2d_backward_input_gemm(gy, w, h, wd, sh, sw, ph, pw, _threads(gy.shape[0]))
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **STRICT)
 def _conv2d_backward_weight_gemm(x, gy, kh, kw, sh, sw, ph, pw, nt):
     """Weight gradient, im2col + GEMM per image. x (N, C, H, W), gy (N, O, Ho, Wo) -> gw (O, C, kh, kw).
 
@@ -189,7 +189,7 @@ def conv2d_backward_weight_gemm(x, gy, kh, kw, sh, sw, ph, pw):
 # -- direct loops -----------------------------------------------------------------------------------------
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **FMA)
 def conv2d_direct(x, w, sh, sw, ph, pw):
     """Forward pass as the definition. A thread owns output planes y[n, o]; for each tap (c, a, b) the valid
     output range is computed once, so the inner loop over j has no branch. Work 2 N O CK P, no buffers."""
@@ -215,7 +215,7 @@ def conv2d_direct(x, w, sh, sw, ph, pw):
     return y
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **FMA)
 def conv2d_backward_input_direct(gy, w, h, wd, sh, sw, ph, pw):
     """Input gradient as scatter loops: gx[n, c, i*sh-ph+a, j*sw-pw+b] += w[o, c, a, b] gy[n, o, i, j].
     A thread owns input planes gx[n, c], so the scatter never races."""
@@ -238,7 +238,7 @@ def conv2d_backward_input_direct(gy, w, h, wd, sh, sw, ph, pw):
     return gx
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **FMA)
 def conv2d_backward_weight_direct(x, gy, kh, kw, sh, sw, ph, pw):
     """Weight gradient as loops: gw[o, c, a, b] = sum_{n,i,j} gy[n, o, i, j] x[n, c, i*sh-ph+a, j*sw-pw+b].
     A thread owns the kh*kw taps of one (o, c) pair."""
@@ -265,7 +265,7 @@ def conv2d_backward_weight_direct(x, gy, kh, kw, sh, sw, ph, pw):
 # -- im2col / col2im for the whole batch (the BLAS baseline) -------------------------------------------------
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **STRICT)
 def im2col(x, kh, kw, sh, sw, ph, pw):
     """(N*P, C*kh*kw) patch matrix of the whole batch, one image per parallel step."""
     n_img, c_in, h, wd = x.shape
@@ -280,7 +280,7 @@ def im2col(x, kh, kw, sh, sw, ph, pw):
     return cols
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **STRICT)
 def col2im(gcols, n_img, c_in, h, wd, kh, kw, sh, sw, ph, pw):
     """The adjoint of ``im2col``: (N*P, C*kh*kw) patch gradients -> gx (N, C, H, W), one image per step."""
     ho = (h + 2 * ph - kh) // sh + 1

@@ -5,7 +5,7 @@ CK = C*kh*kw). The per-image im2col + GEMM of ``conv.py`` spends its time outsid
 im2col copies runs of kw = 4 numbers, the weight gradient's GEMM has an inner dimension of only P = 49,
 and col2im scatters. This family keeps the one fast inner kernel of chapter 03, the dot-product register
 tile (``gemm_nt_tile``: 4 x 4 dot products in registers; ``gemm_nt_tile_6x4``: 6 x 4, fewer loads per
-FMA; 200-240 GFLOP/s on one Zen 5 core when the dot products are long and in cache), and rearranges the
+FMA; its speed when the dot products are long and in cache: kernels/RESULTS.md), and rearranges the
 data so that every big pass is long dot products over contiguous memory:
 
 * forward, ``y = conv(x, w)``: x is copied once to a zero-padded **channels-last** (NHWC) array. There a
@@ -38,7 +38,7 @@ import numpy as np
 from numba import njit, prange
 
 from .conv import _conv2d_backward_input_gemm, pad_image
-from .matmul import FAST, gemm_nt_tile, gemm_nt_tile_6x4, gemm_tile
+from .matmul import STRICT, gemm_nt_tile, gemm_nt_tile_6x4, gemm_tile
 
 DOT_MIN = 64
 """Forward passes with CK = C*kh*kw below this use the per-image axpy GEMM instead of dot products."""
@@ -61,27 +61,27 @@ def _threads(work):
 # -- layout helpers ------------------------------------------------------------------------------------
 #
 # Numba compiles ``dst[:] = src`` between arrays with an overlap check and a temporary copy; a plain loop
-# over two 1-D views is a vectorised memcpy, ~8x faster on the runs copied here (RESULTS.md).
+# over two 1-D views is a vectorised memcpy, much faster on the runs copied here (kernels/RESULTS.md).
 
 
-@njit(**FAST)
+@njit(**STRICT)
 def lead(k):
     """A row length >= k for a buffer whose rows the 4 x 4 tile reads together: a multiple of 16 numbers
     with an odd number of 16-number blocks, so rows 4 KiB apart (k = 1024 float32) do not all land in
-    one L1 cache set. Measured: the forward pass took 3.9 or 5.3 ms depending on where the heap put its
-    (4, 1024) panel, before rows were padded."""
+    one L1 cache set. Before rows were padded, the forward pass time depended on where the heap put its
+    (4, 1024) panel (kernels/RESULTS.md)."""
     ld = k + (-k) % 16
     return ld + 16 if (ld // 16) % 2 == 0 else ld
 
 
-@njit(**FAST)
+@njit(**STRICT)
 def copy_run(dst, src, count):
     """dst[:count] = src[:count] for 1-D views, as a loop LLVM vectorises."""
     for e in range(count):
         dst[e] = src[e]
 
 
-@njit(**FAST)
+@njit(**STRICT)
 def transpose_rows(src, dst, rows):
     """dst[j, r] = src[r, j] for r < rows, j < src.shape[1]: 16 source rows at a time, so each dst row
     gets 16 consecutive numbers per visit (a transpose that reads and writes whole cache lines)."""
@@ -97,7 +97,7 @@ def transpose_rows(src, dst, rows):
             dst[j, r] = src[r, j]
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **STRICT)
 def nhwc_padded(x, top, left, hp, wp):
     """x (N, C, H, W) -> zeros (N, hp, wp, C) with x[n, c, i, j] at [n, top + i, left + j, c]
     (channels-last: one pixel's C numbers are contiguous). One image per parallel step."""
@@ -120,7 +120,7 @@ def nhwc_padded(x, top, left, hp, wp):
 # -- forward ------------------------------------------------------------------------------------------
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **STRICT)
 def _conv2d_packed(xh, w, sh, sw, ho, wo, pr, nt):
     """Forward pass on padded NHWC input xh (N, Hp, Wp, C), w (O, C, kh, kw) -> y (N, O, Ho, Wo).
 
@@ -177,7 +177,7 @@ def _conv2d_packed(xh, w, sh, sw, ho, wo, pr, nt):
     return y
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **STRICT)
 def _conv2d_axpy(x, w, sh, sw, ph, pw, nt):
     """Forward pass for a short contraction (CK < DOT_MIN), one image per thread step:
     y[n] (O, P) = w (O, CK) @ colsT (CK, P) with the axpy tile ``gemm_tile`` (rows of length P).
@@ -222,7 +222,7 @@ def conv2d_packed(x, w, sh, sw, ph, pw):
 # -- input gradient (conv_transpose2d forward) --------------------------------------------------------
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **STRICT)
 def _conv2d_backward_input_subpixel(gyh, w, h, wd, sh, sw, ph, pw, pr, nt):
     """Input gradient by phases. gyh: gy (N, O, Ho, Wo) as zero-padded NHWC (N, Hg, Wg, O), gy[n, o, i, j]
     at gyh[n, i + Mh - 1, j + Mw - 1, o], Mh = ceil(kh / sh); w (O, C, kh, kw) -> gx (N, C, H, W).
@@ -309,7 +309,7 @@ def conv2d_backward_input_packed(gy, w, h, wd, sh, sw, ph, pw):
 # -- weight gradient ----------------------------------------------------------------------------------
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **STRICT)
 def phase_planes(x, kh, kw, sh, sw, ph, pw, ho, wo):
     """The layout that makes every row of the transposed patch matrix one contiguous run.
 
@@ -340,7 +340,7 @@ def phase_planes(x, kh, kw, sh, sw, ph, pw, ho, wo):
     return xs
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **STRICT)
 def _conv2d_backward_weight_packed(xs, gy, kh, kw, sh, nt):
     """Weight gradient as one GEMM over the whole batch, from ``phase_planes`` xs and gy (N, O, Ho, Wo).
 

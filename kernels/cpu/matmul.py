@@ -24,8 +24,24 @@ it cannot for Numba arrays. So the tile that lives in registers here is the 4 x 
 scalars) and the 4 rows of ``b`` being read, while the 4 rows of ``c`` stay in the L1 cache. See
 ``kernels/RESULTS.md`` for what each rung measures.
 
-All kernels are compiled with ``fastmath=True`` (lets LLVM reorder the sums into SIMD lanes and fuse
-multiply-adds), ``error_model='numpy'`` and no bounds checks; ``cache=True`` keeps compiled code on disk.
+Compiler flags (``error_model='numpy'``, no bounds checks, ``cache=True`` keeps compiled code on disk)
+come in three sets, and which set a kernel uses is part of its contract:
+
+* ``STRICT``: IEEE arithmetic in source order (no fast-math). Every kernel that only copies, packs,
+  normalises or adds element by element, and every parallel driver that calls the tiles below.
+* ``FMA``: ``fastmath={'contract'}``: each ``s += a * b`` written in the source may become one fused
+  multiply-add. Nothing is reordered; a multiply that feeds one add has one way to fuse.
+* ``DOT``: ``fastmath={'reassoc', 'contract'}``: only for loops that *reduce* (the dot products of
+  ``gemm_nt_tile`` / ``gemm_nt_tile_6x4``, the naive rung). LLVM may split such a sum into SIMD lanes,
+  which is where the dot-product tiles get their speed (without it they do not vectorise; RESULTS.md).
+
+Why not ``fastmath=True`` everywhere: a ``parallel=True`` kernel is compiled into two libraries by
+Numba (its parallel region on its own, then again linked into the calling function), and the process
+that compiled them runs the first copy while the on-disk cache stores the second. With licence to
+reassociate, LLVM optimised the two copies of batch norm's ``gy * mg - sg - x_hat * sx`` differently,
+so one seed gave different bits depending on whether the kernel was compiled or loaded from the cache.
+Strict arithmetic has one answer however often it is optimised; the ``DOT`` reductions are vectorised
+once, when their own function is compiled (tests/kernels/test_cache_determinism.py checks both copies).
 """
 
 from __future__ import annotations
@@ -33,7 +49,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-FAST = dict(fastmath=True, error_model="numpy", boundscheck=False, cache=True)
+STRICT = dict(fastmath=False, error_model="numpy", boundscheck=False, cache=True)
+"""Numba flags for IEEE arithmetic in source order (see the module docstring)."""
+FMA = dict(STRICT, fastmath={"contract"})
+"""STRICT plus fused multiply-adds: for the axpy-style loops ``c[j] += a * b[j]``."""
+DOT = dict(STRICT, fastmath={"reassoc", "contract"})
+"""Licence to split sums into SIMD lanes: only for the dot-product reductions."""
 
 # Cache blocking for matmul_blocked (float32 numbers): a KC x NC panel of b is 256 * 512 * 4 B = 512 KiB,
 # half of a 1 MiB L2; 4 rows of c (4 * 512 * 4 B = 8 KiB) and 4 rows of the panel stay in a 48 KiB L1.
@@ -42,7 +63,7 @@ NC = 256
 MC = 64
 
 
-@njit(**FAST)
+@njit(**DOT)
 def matmul_naive(a, b):
     """Rung 1: the textbook i-j-k loop. (M, K) @ (K, N) -> (M, N).
 
@@ -61,7 +82,7 @@ def matmul_naive(a, b):
     return c
 
 
-@njit(**FAST)
+@njit(**FMA)
 def matmul_ikj(a, b):
     """Rung 2: loop order i-k-j. (M, K) @ (K, N) -> (M, N).
 
@@ -82,7 +103,7 @@ def matmul_ikj(a, b):
     return c
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **FMA)
 def matmul_parallel(a, b):
     """Rung 3: rung 2 with the rows of ``c`` shared among threads. (M, K) @ (K, N) -> (M, N).
 
@@ -102,7 +123,7 @@ def matmul_parallel(a, b):
     return c
 
 
-@njit(**FAST)
+@njit(**FMA)
 def gemm_tile(a, ai, ak, bp, c, ci, cj, m, kc, nc):
     """The register-tiled inner kernel: ``c[ci:ci+m, cj:cj+nc] += a[ai:ai+m, ak:ak+kc] @ bp[:kc, :nc]``.
 
@@ -194,7 +215,7 @@ def gemm_tile(a, ai, ak, bp, c, ci, cj, m, kc, nc):
                 c0[j] += a0 * bk[j]
 
 
-@njit(**FAST)
+@njit(**DOT)
 def gemm_nt_tile(a, ai, ak, bt, bj, bk, c, ci, cj, m, n, kc):
     """The dot-product register tile: ``c[ci+i, cj+j] += a[ai+i, ak:ak+kc] . bt[bj+j, bk:bk+kc]``
     for i < m, j < n. ``a`` and ``bt`` must be contiguous along their last axis (``bt`` is B transposed).
@@ -302,15 +323,15 @@ def gemm_nt_tile(a, ai, ak, bt, bj, bk, c, ci, cj, m, n, kc):
             c[ci + i + 3, cj + j] += s3
 
 
-@njit(**FAST)
+@njit(**DOT)
 def gemm_nt_tile_6x4(a, ai, ak, bt, bj, bk, c, ci, cj, m, n, kc):
     """``gemm_nt_tile`` with a 6 x 4 register tile: c[ci+i, cj+j] += a[ai+i, ak:ak+kc] . bt[bj+j, bk:bk+kc].
 
     24 dot products at once: 6 rows of ``a`` against 4 rows of ``bt``. Each SIMD step of k loads 10
     vectors for 24 FMAs (the 4 x 4 tile: 8 loads for 16 FMAs), and 24 accumulators + 4 rows of ``bt``
     + the row of ``a`` being used fill AVX-512's 32 vector registers without spilling (checked in the
-    assembly). Measured on one Zen 5 core, 128 x 48 x 1056: ~215-230 GFLOP/s vs ~180-215 for 4 x 4;
-    the convolutions of ``conv_packed.py`` use it. Rows past the last multiple of 6 and columns past the
+    assembly). It is faster than the 4 x 4 tile on long dot products (kernels/RESULTS.md), and the
+    convolutions of ``conv_packed.py`` use it. Rows past the last multiple of 6 and columns past the
     last multiple of 4 go to ``gemm_nt_tile``.
     """
     m6 = m - m % 6
@@ -394,7 +415,7 @@ def gemm_nt_tile_6x4(a, ai, ak, bt, bj, bk, c, ci, cj, m, n, kc):
         gemm_nt_tile(a, ai, ak, bt, bj + n4, bk, c, ci, cj + n4, m6, n - n4, kc)
 
 
-@njit(parallel=True, **FAST)
+@njit(parallel=True, **STRICT)
 def matmul_blocked(a, b):
     """Rung 4: packed, cache-blocked, register-tiled, parallel. (M, K) @ (K, N) -> (M, N).
 

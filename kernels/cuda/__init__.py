@@ -13,22 +13,12 @@ All kernels also run under the Numba CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``)
 is how they are tested on machines without a GPU.
 """
 
-from .. import dispatch
 from . import vendor
 from .conv import conv2d, conv2d_backward_input, conv2d_backward_weight
 from .matmul import Tiles, matmul_blocked, matmul_naive, matmul_prefetch, matmul_tiled
-from .matmul import matmul as _matmul
 
-# Registered explicitly: ``kernels.cuda.matmul`` is the module, so dispatch's getattr(cuda, "matmul")
-# would find the module rather than the function.
-for _op, _kernels, _vendor in (
-    ("matmul", _matmul, vendor.matmul),
-    ("conv2d", conv2d, vendor.conv2d),
-    ("conv2d_backward_input", conv2d_backward_input, vendor.conv2d_backward_input),
-    ("conv2d_backward_weight", conv2d_backward_weight, vendor.conv2d_backward_weight),
-):
-    dispatch.register(_op, "cuda", "kernels", _kernels)
-    dispatch.register(_op, "cuda", "vendor", _vendor)
+# ``kernels.dispatch._load_cuda`` registers these (and ``matmul.matmul``, ``vendor``) with the switch:
+# that is the one place implementations are registered.
 
 __all__ = [
     "Tiles",

@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from .. import io, optim
+from .. import io, kernels, optim
 from ..creation import zeros
 from ..gan import Trainer, losses
 from ..gan.trainer import NonFiniteError
@@ -288,17 +288,8 @@ def _kept(rd: RunDir, last_ckpt: int | None) -> str:
     return "no checkpoint was written yet, so nothing was kept (the same command starts afresh)"
 
 
-def _tune_process() -> None:
-    """Process-wide allocator / thread settings of the kernels, where this install has them."""
-    from .. import kernels
-
-    tune = getattr(kernels, "tune_process", None)
-    if tune is not None:
-        tune()
-
-
 def run(args) -> int:
-    _tune_process()
+    kernels.tune_process()  # allocator / OpenMP settings, before any kernel runs (kernels/__init__.py)
     if args.resume:
         if args.force:
             raise CLIError("--resume and --force exclude each other", 2)

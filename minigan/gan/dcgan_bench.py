@@ -4,6 +4,9 @@
     python -m minigan.gan.dcgan_bench --profile          # + cProfile of the minigan iteration
     python -m minigan.gan.dcgan_bench --device cuda      # CuPy vs PyTorch CUDA (needs a GPU)
 
+With ``--device cuda`` and no usable GPU (no CuPy, no device or driver) it prints one line saying what
+is missing and exits with status 2 before starting any worker.
+
 One iteration is what ``Trainer.step()`` does with k = 1 and the non-saturating loss, for the exact MNIST
 configuration of ``dcgan.py`` (G 778 305 and D 138 817 parameters, batch 64, Adam(2e-4, (0.5, 0.999))):
 
@@ -19,7 +22,7 @@ rounds (so a burst of load from other jobs on a shared machine hits both), with 
 (``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``, ``NUMBA_NUM_THREADS`` and ``torch.set_num_threads``), so
 neither sees the other's threads, caches or memory. minigan's NumPy BLAS (OpenBLAS), which only serves the
 small Linear layers here, gets ``--blas-threads`` (default 1, the cap ``minigan train --data mnist`` uses:
-OpenBLAS's second thread spins on these small products and made the iteration ~2x slower on a busy 2-core
+OpenBLAS's second thread spins on these small products and slowed the whole iteration on a busy 2-core
 machine). Reported per framework: wall-clock median and best, and the median process CPU time per
 iteration (less sensitive to other jobs than wall time). Memory, per framework:
 
@@ -31,7 +34,9 @@ iteration (less sensitive to other jobs than wall time). Memory, per framework:
   number exists for minigan only (and tracemalloc slows those two iterations, which are not timed).
 - on CUDA: ``torch.cuda.max_memory_allocated`` and CuPy's memory-pool ``total_bytes()``.
 
-PyTorch is imported only inside the worker that needs it; it is never a dependency of minigan.
+PyTorch is imported only inside the worker that needs it; it is never a dependency of minigan. The
+minigan worker calls ``minigan.kernels.tune_process()`` first, as ``minigan train`` does; the PyTorch
+worker runs with PyTorch's own defaults.
 """
 
 from __future__ import annotations
@@ -175,6 +180,10 @@ def worker(framework: str, args) -> dict:
 
     import minigan as mg
 
+    if framework == "minigan":
+        from minigan.kernels import tune_process
+
+        tune_process()  # as minigan train does: before any kernel runs
     rss0 = _maxrss_mb()
     G, D, x_real, iteration = build_minigan(args.seed, "cpu" if framework == "torch" else args.device)
     out = {"framework": framework, "device": args.device, "threads": args.threads}
@@ -317,6 +326,14 @@ def main(argv=None) -> int:
     if args.worker:
         print(json.dumps(worker(args.worker, args)))
         return 0
+    if args.device == "cuda":
+        from minigan.backend import DeviceError, require_cupy
+
+        try:
+            require_cupy()
+        except DeviceError as err:
+            print(f"dcgan_bench: {err}", file=sys.stderr)
+            return 2
     passthrough = [
         f"--iters={args.iters}", f"--warmup={args.warmup}", f"--threads={args.threads}",
         f"--device={args.device}", f"--seed={args.seed}", f"--profile-iters={args.profile_iters}",
@@ -357,7 +374,7 @@ def main(argv=None) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
-    return 0
+    return 1 if any("error" in results[fw] for fw in frameworks) else 0  # a failed worker fails the run
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 
+from .. import kernels
 from ..autograd import Tensor, no_grad
 from ..creation import randn, tensor
 from ..nn import functional as F
@@ -81,6 +82,7 @@ class Trainer:
         gamma: float | None = None,
         sample_z=None,
     ):
+        kernels.tune_process()  # allocator / OpenMP settings for a training process (kernels/__init__.py)
         losses.check_loss(loss)
         if penalty not in PENALTIES:
             raise ValueError(f"unknown penalty {penalty!r}; valid: none, wgan-gp, r1")

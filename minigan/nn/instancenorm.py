@@ -14,17 +14,12 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
-
 from ..autograd.tensor import Tensor
-from ..backend import xp_for
 from . import functional as F
-from . import init
-from .module import Module
-from .parameter import Parameter
+from .normalization import _NormBase
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     _batched_ndim: int = 0
 
     def __init__(
@@ -39,46 +34,7 @@ class _InstanceNorm(Module):
         *,
         bias: bool = True,
     ):
-        super().__init__()
-        name = type(self).__name__
-        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)):
-            raise TypeError(f"{name}: num_features must be an int, got {num_features!r}")
-        if num_features <= 0:
-            raise ValueError(f"{name}: num_features must be positive, got {num_features}")
-        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        xp = xp_for(device or "cpu")
-        dtype = np.dtype(dtype) if dtype is not None else np.float32
-        if affine:
-            self.weight = Parameter(xp.ones(self.num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(xp.zeros(self.num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor._wrap(xp.zeros(self.num_features, dtype=dtype)))
-            self.register_buffer("running_var", Tensor._wrap(xp.ones(self.num_features, dtype=dtype)))
-            self.register_buffer("num_batches_tracked", Tensor._wrap(xp.zeros((), dtype=np.int64)))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def reset_running_stats(self) -> None:
-        if self.track_running_stats:
-            self.running_mean.array[...] = 0
-            self.running_var.array[...] = 1
-            self.num_batches_tracked.array[...] = 0
-
-    def reset_parameters(self) -> None:
-        self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias)
 
     def forward(self, x: Tensor) -> Tensor:
         name, batched = type(self).__name__, self._batched_ndim

@@ -19,7 +19,51 @@ from .module import Module
 from .parameter import Parameter
 
 
-class _BatchNorm(Module):
+class _NormBase(Module):
+    """What batch and instance norm share: the affine parameters (weight = gamma, bias = beta), the
+    running statistics buffers, and resetting them (each reset is an in-place write: versions bumped)."""
+
+    def __init__(
+        self, num_features, eps, momentum, affine, track_running_stats, device=None, dtype=None, bias=True
+    ):
+        super().__init__()
+        name = type(self).__name__
+        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)):
+            raise TypeError(f"{name}: num_features must be an int, got {num_features!r}")
+        if num_features <= 0:
+            raise ValueError(f"{name}: num_features must be positive, got {num_features}")
+        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        xp = xp_for(device or "cpu")
+        dtype = np.dtype(dtype) if dtype is not None else np.float32
+        self.register_parameter(
+            "weight", Parameter(xp.ones(self.num_features, dtype=dtype)) if affine else None
+        )
+        has_bias = affine and bias
+        self.register_parameter(
+            "bias", Parameter(xp.zeros(self.num_features, dtype=dtype)) if has_bias else None
+        )
+        for key, make in (("running_mean", xp.zeros), ("running_var", xp.ones)):
+            stats = Tensor._wrap(make(self.num_features, dtype=dtype)) if track_running_stats else None
+            self.register_buffer(key, stats)
+        count = Tensor._wrap(xp.zeros((), dtype=np.int64)) if track_running_stats else None
+        self.register_buffer("num_batches_tracked", count)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            for t, value in ((self.running_mean, 0), (self.running_var, 1), (self.num_batches_tracked, 0)):
+                t.array[...] = value
+                t._bump_version()
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+
+class _BatchNorm(_NormBase):
     _accepted_ndim: tuple = ()
 
     def __init__(
@@ -32,37 +76,7 @@ class _BatchNorm(Module):
         device=None,
         dtype=None,
     ):
-        super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        xp = xp_for(device or "cpu")
-        dtype = np.dtype(dtype) if dtype is not None else np.float32
-        if affine:
-            self.weight = Parameter(xp.ones(self.num_features, dtype=dtype))
-            self.bias = Parameter(xp.zeros(self.num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor._wrap(xp.zeros(self.num_features, dtype=dtype)))
-            self.register_buffer("running_var", Tensor._wrap(xp.ones(self.num_features, dtype=dtype)))
-            self.register_buffer("num_batches_tracked", Tensor._wrap(xp.zeros((), dtype=np.int64)))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def reset_running_stats(self) -> None:
-        if self.track_running_stats:
-            for t, value in ((self.running_mean, 0), (self.running_var, 1), (self.num_batches_tracked, 0)):
-                t.array[...] = value
-                t._bump_version()
-
-    def reset_parameters(self) -> None:
-        self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            init.zeros_(self.bias)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in self._accepted_ndim:

@@ -13,9 +13,8 @@ Three array-level functions do all the arithmetic, one per pass; everything abov
     conv2d_backward_weight_arrays(x, gy)       gw  = corr(x, gy)
 
 They hand the arithmetic to ``minigan.kernels`` (hand-written Numba / CUDA kernels, NumPy references
-and BLAS baselines, chosen per device). The ``*_xp`` versions here are the im2col + matmul reference in
-NumPy/CuPy: a strided view picks out the (C, kh, kw) patch under every output position (no copy until
-the reshape), and one matmul does the sums, O(N * O * C * kh * kw * Ho * Wo) flops.
+and BLAS baselines, chosen per device by ``kernels.use`` / ``kernels.set_default``; chapter 04), each
+pass O(N * O * C * kh * kw * Ho * Wo) flops.
 
 y = conv(x, w) is bilinear, so its derivatives are again convolutions. With <a, b> = sum(a * b):
 
@@ -36,7 +35,6 @@ from __future__ import annotations
 from .. import kernels  # the repository's top-level kernels/ folder, installed as minigan.kernels
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
-from ..backend import array_module
 from .shape import reshape
 
 
@@ -63,8 +61,7 @@ def conv_transpose2d_output_size(hw, kernel, stride, padding, output_padding) ->
 # -- the three array-level passes -----------------------------------------------------------------------
 #
 # conv2d_arrays & co. send the arithmetic to minigan.kernels (chapter 04), which picks the implementation
-# by device and by kernels.use(...) / kernels.set_default(...). The NumPy / CuPy versions below (``*_xp``)
-# are registered there as the "reference" implementation on the GPU.
+# by device and by kernels.use(...) / kernels.set_default(...); every implementation is registered there.
 
 
 def conv2d_arrays(x, w, stride, padding):
@@ -80,93 +77,6 @@ def conv2d_backward_input_arrays(gy, w, x_shape, stride, padding):
 def conv2d_backward_weight_arrays(x, gy, w_shape, stride, padding):
     """gw = corr(x, gy) for a weight of shape ``w_shape``, computed by ``minigan.kernels``."""
     return kernels.conv2d_backward_weight(x, gy, w_shape, stride, padding)
-
-
-def _windows(xpad, kernel, stride, out_hw):
-    """Strided view (N, C, kh, kw, Ho, Wo) of xpad: [n, c, a, b, i, j] = xpad[n, c, i*sh + a, j*sw + b]."""
-    xp = array_module(xpad)
-    n, c = xpad.shape[:2]
-    s0, s1, s2, s3 = xpad.strides
-    shape = (n, c, kernel[0], kernel[1], out_hw[0], out_hw[1])
-    strides = (s0, s1, s2, s3, s2 * stride[0], s3 * stride[1])
-    return xp.lib.stride_tricks.as_strided(xpad, shape=shape, strides=strides)
-
-
-def _pad(x, padding):
-    ph, pw = padding
-    if ph == 0 and pw == 0:
-        return x
-    xp = array_module(x)
-    return xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-
-
-def _im2col(x, kernel, stride, padding, out_hw):
-    """(C*kh*kw, N*Ho*Wo) patch matrix: column (n, i, j) holds the patch that output (n, i, j) sees.
-
-    Channels-first rows and one column per (sample, position) make every pass a single large matmul
-    (better for BLAS than N small ones, most of all when Ho*Wo is tiny, as in a generator's first layer).
-    """
-    n, c = x.shape[:2]
-    cols = _windows(_pad(x, padding), kernel, stride, out_hw)  # (N, C, kh, kw, Ho, Wo) view
-    cols = cols.transpose(1, 2, 3, 0, 4, 5)
-    return cols.reshape(c * kernel[0] * kernel[1], n * out_hw[0] * out_hw[1])  # the one copy
-
-
-def _channels_first(a):
-    """(N, K, H, W) -> (K, N*H*W), the layout the patch matrix uses."""
-    return a.transpose(1, 0, 2, 3).reshape(a.shape[1], -1)
-
-
-def _conv2d_arrays_xp(x, w, stride, padding):
-    """y (N, O, Ho, Wo) = conv(x (N, C, H, W), w (O, C, kh, kw)): im2col, then one matmul
-    (O, C*kh*kw) @ (C*kh*kw, N*Ho*Wo). Memory: the patch matrix, C*kh*kw*N*Ho*Wo values."""
-    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
-    xp = array_module(x)
-    n = x.shape[0]
-    o, _, kh, kw = w.shape
-    out_hw = conv2d_output_size(x.shape[2:], (kh, kw), stride, padding)
-    cols = _im2col(x, (kh, kw), stride, padding, out_hw)
-    y = (w.reshape(o, -1) @ cols).reshape(o, n, *out_hw)
-    return xp.ascontiguousarray(y.transpose(1, 0, 2, 3))
-
-
-def _conv2d_backward_input_arrays_xp(gy, w, x_shape, stride, padding):
-    """gx (x_shape) = conv^T(gy (N, O, Ho, Wo), w (O, C, kh, kw)), the adjoint of conv in x.
-
-    col2im: gcols = w^T @ gy, (C*kh*kw, O) @ (O, N*Ho*Wo), gives for every output position the gradient
-    of the patch it saw; the patches are added back where they came from (kh*kw strided slice-adds,
-    overlapping when stride < kernel), then the padding is cut off. Rows and columns of x that no window
-    reaches get 0.
-    """
-    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
-    xp = array_module(gy)
-    n, o, ho, wo = gy.shape
-    _, c, kh, kw = w.shape
-    (sh, sw), (ph, pw) = stride, padding
-    h, wd = x_shape[2], x_shape[3]
-    gcols = (w.reshape(o, -1).T @ _channels_first(gy)).reshape(c, kh, kw, n, ho, wo)
-    gxpad = xp.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=gcols.dtype)
-    for a in range(kh):
-        for b in range(kw):
-            gxpad[:, :, a : a + sh * ho : sh, b : b + sw * wo : sw] += gcols[:, a, b].transpose(1, 0, 2, 3)
-    if ph == 0 and pw == 0:
-        return gxpad
-    return xp.ascontiguousarray(gxpad[:, :, ph : ph + h, pw : pw + wd])
-
-
-def _conv2d_backward_weight_arrays_xp(x, gy, w_shape, stride, padding):
-    """gw (O, C, kh, kw) = corr(x, gy): gw[o, (c,a,b)] = sum_{n,i,j} gy[n, o, i, j] cols[(c,a,b), (n,i,j)],
-    one matmul (O, N*Ho*Wo) @ (N*Ho*Wo, C*kh*kw)."""
-    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
-    ho, wo = gy.shape[2:]
-    kh, kw = w_shape[2], w_shape[3]
-    cols = _im2col(x, (kh, kw), stride, padding, (ho, wo))  # (CK, N*P)
-    return (_channels_first(gy) @ cols.T).reshape(w_shape)
-
-
-kernels.register("conv2d", "cuda", "reference", _conv2d_arrays_xp)
-kernels.register("conv2d_backward_input", "cuda", "reference", _conv2d_backward_input_arrays_xp)
-kernels.register("conv2d_backward_weight", "cuda", "reference", _conv2d_backward_weight_arrays_xp)
 
 
 # -- the three Functions ------------------------------------------------------------------------------

@@ -7,13 +7,16 @@ One Function, LinearMap, computes y = x @ w^T and is closed under differentiatio
     gw = gy^T @ x = LinearMap(gy2^T, x2^T)                    (out, M) @ (M, in), M = numel(x) / in
 
 (gy2, x2: gy and x flattened to 2-D), so gradients of any order are again LinearMaps, transposes and
-reshapes. The bias is a broadcast add, whose gradient ``sum_to`` sums gy over the batch dimensions.
+reshapes. The bias is a broadcast add, whose gradient ``sum_to`` sums gy over the batch dimensions. The
+product itself is ``matmul_arrays`` of ``ops/matmul.py``, i.e. ``minigan.kernels.matmul``: the kernel
+switch (``kernels.use`` / ``set_default``, chapter 03) reaches Linear layers as it reaches ``a @ b``.
 """
 
 from __future__ import annotations
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
+from .matmul import matmul_arrays
 from .shape import reshape, transpose
 
 
@@ -21,7 +24,8 @@ class LinearMap(Function):
     """y = x @ w^T for x (*, in), w (out, in)."""
 
     def forward(self, x, w):
-        return x @ w.T
+        y2 = matmul_arrays(x.reshape(-1, x.shape[-1]), w.T)  # (M, in) @ (in, out), M = numel(x) / in
+        return y2.reshape(*x.shape[:-1], w.shape[0])
 
     def backward(self, gy):
         x, w = self.inputs

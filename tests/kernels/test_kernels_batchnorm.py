@@ -67,22 +67,50 @@ def test_float32_in_float32_out(ell):
     np.testing.assert_allclose(y, y0, rtol=1e-5, atol=1e-5)
 
 
-def test_batch_norm_op_uses_the_kernels_on_numpy_and_matches_the_formula(monkeypatch):
-    """F.batch_norm in training mode on a non-contiguous float64 NCHW input goes through both kernels."""
-    from minigan.ops import normalization
+def test_batch_norm_op_uses_the_kernels_on_numpy_and_matches_the_formula():
+    """F.batch_norm in training mode on a non-contiguous float64 NCHW input goes through both kernels
+    (by default on the CPU), and matches the formula and finite differences."""
+    import minigan.kernels as K
 
     calls = []
-    for name in ("batch_norm_forward", "batch_norm_backward"):
-        fn = getattr(normalization, name)
-        monkeypatch.setattr(normalization, name, lambda *a, fn=fn, name=name: calls.append(name) or fn(*a))
-    rng = np.random.default_rng(1)
-    xs = rng.standard_normal((4, 3, 5, 6)).transpose(0, 1, 3, 2)  # not C-contiguous
-    x = mg.tensor(xs, dtype=np.float64, requires_grad=True)
-    w = mg.tensor(rng.standard_normal(3), dtype=np.float64, requires_grad=True)
-    b = mg.tensor(rng.standard_normal(3), dtype=np.float64, requires_grad=True)
-    y = F.batch_norm(x, None, None, w, b, training=True)
-    y0, *_ = numpy_forward(np.ascontiguousarray(xs).reshape(4, 3, -1), w.array, b.array, 1e-5)
-    np.testing.assert_allclose(y.detach().numpy().reshape(4, 3, -1), y0, rtol=1e-10, atol=1e-12)
-    (y * y).sum().backward()
-    assert calls == ["batch_norm_forward", "batch_norm_backward"]
+    saved = {op: K.IMPLEMENTATIONS[(op, "cpu", "kernels")] for op in K.dispatch.BATCH_NORM_OPS}
+    for op, fn in saved.items():
+        K.register(op, "cpu", "kernels", lambda *a, fn=fn, op=op: calls.append(op) or fn(*a))
+    try:
+        rng = np.random.default_rng(1)
+        xs = rng.standard_normal((4, 3, 5, 6)).transpose(0, 1, 3, 2)  # not C-contiguous
+        x = mg.tensor(xs, dtype=np.float64, requires_grad=True)
+        w = mg.tensor(rng.standard_normal(3), dtype=np.float64, requires_grad=True)
+        b = mg.tensor(rng.standard_normal(3), dtype=np.float64, requires_grad=True)
+        y = F.batch_norm(x, None, None, w, b, training=True)
+        y0, *_ = numpy_forward(np.ascontiguousarray(xs).reshape(4, 3, -1), w.array, b.array, 1e-5)
+        np.testing.assert_allclose(y.detach().numpy().reshape(4, 3, -1), y0, rtol=1e-10, atol=1e-12)
+        (y * y).sum().backward()
+        assert calls == ["batch_norm_forward", "batch_norm_backward"]
+    finally:
+        for op, fn in saved.items():
+            K.register(op, "cpu", "kernels", fn)
     assert gradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), [x, w, b])
+
+
+@pytest.mark.parametrize("impl", ["reference", "kernels", "vendor"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_every_implementation_agrees_with_the_formula(impl, dtype):
+    """The dispatched batch norm in each implementation (half precision falls back to the formula)."""
+    import minigan.kernels as K
+
+    x3, gamma, beta, gy3 = data(4, 5, 6, 0, dtype)
+    x = x3.reshape(4, 5, 2, 3)
+    with K.use(impl):
+        y, x_hat, mean, var, invstd = K.batch_norm_forward(x, gamma, beta, 1e-5)
+        gx, g_gamma, g_beta = K.batch_norm_backward(gy3.reshape(x.shape), x_hat, gamma, invstd, True)
+        no_gx, *_ = K.batch_norm_backward(gy3.reshape(x.shape), x_hat, gamma, invstd, False)
+    assert y.shape == x_hat.shape == gx.shape == x.shape and no_gx is None
+    assert {a.dtype for a in (y, x_hat, mean, var, invstd, gx, g_gamma, g_beta)} == {np.dtype(dtype)}
+    f64 = [a.astype(np.float64) for a in (x3, gamma, beta, gy3)]
+    y0, x_hat0, *_ = numpy_forward(*f64[:3], 1e-5)
+    invstd0 = 1 / np.sqrt(var.astype(np.float64) + 1e-5)
+    gx0, g_gamma0, _ = numpy_backward(f64[3], x_hat0, f64[1], invstd0)
+    tol = {np.float16: 2e-2, np.float32: 1e-4, np.float64: 1e-9}[dtype]
+    for got, want in ((y.reshape(x3.shape), y0), (gx.reshape(x3.shape), gx0), (g_gamma, g_gamma0)):
+        np.testing.assert_allclose(got.astype(np.float64), want, rtol=tol, atol=tol * 10)

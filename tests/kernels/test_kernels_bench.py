@@ -20,3 +20,18 @@ def test_quick_bench_prints_every_table(capsys):
 def test_cpu_clock_needs_one_thread():
     with pytest.raises(SystemExit):
         bench.main(["--quick", "--clock", "cpu", "--threads", "2"])
+
+
+def test_dcgan_bench_on_cuda_without_a_gpu_says_so_in_one_line(monkeypatch, capsys):
+    """``python -m minigan.gan.dcgan_bench --device cuda`` checks for a GPU before starting any worker."""
+    import minigan.backend
+    from minigan.gan import dcgan_bench
+
+    def no_gpu():
+        raise minigan.backend.DeviceError("device 'cuda': no usable CUDA GPU was found")
+
+    monkeypatch.setattr(minigan.backend, "require_cupy", no_gpu)
+    monkeypatch.setattr(dcgan_bench, "_run_worker", lambda *a: pytest.fail("a worker was started"))
+    assert dcgan_bench.main(["--device", "cuda", "--iters", "1", "--rounds", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err == "dcgan_bench: device 'cuda': no usable CUDA GPU was found\n"

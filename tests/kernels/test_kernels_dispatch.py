@@ -111,19 +111,102 @@ def test_errors_name_the_problem():
         dispatch.implementation("matmul", "cpu", "kernels") and dispatch.IMPLEMENTATIONS.pop(
             ("matmul", "cpu", "kernels")
         ) and dispatch.implementation("matmul", "cpu", "kernels")
-    dispatch._register_cpu()
+    dispatch._register()
 
 
-@pytest.mark.parametrize("setting, want", [("0", "False"), ("1", None)])
-def test_keep_freed_memory_switch(setting, want):
-    """MINIGAN_KEEP_FREED_MEMORY=0 leaves malloc alone; otherwise it is tuned where glibc allows it."""
+@pytest.fixture
+def spied():
+    """Every CPU implementation wrapped in a spy that records (op, impl) and then computes as before."""
+    calls = []
+    saved = dict(K.IMPLEMENTATIONS)
+    for (op, device, impl), fn in saved.items():
+        if device == "cpu":
+            K.register(op, device, impl, lambda *a, fn=fn, key=(op, impl): calls.append(key) or fn(*a))
+    yield calls
+    K.IMPLEMENTATIONS.clear()
+    K.IMPLEMENTATIONS.update(saved)
+
+
+WANT = {  # the kernel ops each layer's forward + backward must reach
+    "linear": {"matmul"},
+    "matmul": {"matmul"},
+    "conv2d": {"conv2d", "conv2d_backward_input", "conv2d_backward_weight"},
+    "conv_transpose2d": {"conv2d", "conv2d_backward_input", "conv2d_backward_weight"},
+    "batch_norm": {"batch_norm_forward", "batch_norm_backward"},
+}
+
+
+@pytest.mark.parametrize("layer", sorted(WANT))
+@pytest.mark.parametrize("impl", K.IMPLS)
+def test_use_reaches_every_op_with_kernels(spied, impl, layer):
+    """``with K.use(impl)`` decides every kernel call of a layer's forward and backward pass."""
+    import minigan as mg
+    import minigan.nn as nn
+    import minigan.nn.functional as F
+
+    rng = np.random.default_rng(3)
+    x = mg.tensor(rng.standard_normal((2, 3, 8, 8)).astype(np.float32), requires_grad=True)
+    w = mg.tensor(rng.standard_normal((4, 3, 4, 4)).astype(np.float32), requires_grad=True)
+    wt = mg.tensor(rng.standard_normal((3, 2, 4, 4)).astype(np.float32), requires_grad=True)
+    a = mg.tensor(rng.standard_normal((5, 6)).astype(np.float32), requires_grad=True)
+    run = {
+        "linear": lambda: nn.Linear(6, 3)(a),
+        "matmul": lambda: a @ a.T,
+        "conv2d": lambda: F.conv2d(x, w, stride=2, padding=1),
+        "conv_transpose2d": lambda: F.conv_transpose2d(x, wt, stride=2, padding=1),
+        "batch_norm": lambda: F.batch_norm(x, None, None, training=True),
+    }[layer]
+    with K.use(impl):
+        run().sum().backward()
+    assert {op for op, _ in spied} == WANT[layer]
+    assert {i for _, i in spied} == {impl}
+
+
+def test_set_default_reaches_linear_and_batch_norm(spied):
+    """The defaults decide too: Linear's product and batch norm follow ``set_default``."""
+    import minigan as mg
+    import minigan.nn as nn
+
+    saved = dict(K.DEFAULTS)
+    try:
+        K.set_default("reference", device="cpu", op="matmul")
+        K.set_default("vendor", device="cpu", op="batch_norm_forward")
+        x = mg.tensor(np.random.default_rng(0).standard_normal((4, 6)).astype(np.float32))
+        nn.BatchNorm1d(3)(nn.Linear(6, 3)(x))
+    finally:
+        K.DEFAULTS.clear()
+        K.DEFAULTS.update(saved)
+    assert spied == [("matmul", "reference"), ("batch_norm_forward", "vendor")]
+
+
+def _python(code, **env):
     import os
-    import platform
     import subprocess
     import sys
 
-    env = dict(os.environ, MINIGAN_KEEP_FREED_MEMORY=setting)
-    code = "import minigan.kernels as K; print(K.KEEP_FREED_MEMORY)"
+    env = dict(os.environ, **env)
+    env.pop("OMP_WAIT_POLICY", None)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_importing_minigan_sets_no_process_settings():
+    code = "import os, minigan, minigan.kernels; print(os.environ.get('OMP_WAIT_POLICY'))"
+    assert _python(code) == "None"
+
+
+@pytest.mark.parametrize("setting", ["0", "1"])
+def test_tune_process(setting):
+    """Before any kernel: passive OpenMP waiting, and malloc tuned unless MINIGAN_KEEP_FREED_MEMORY=0
+    (where glibc allows it); after a parallel kernel ran, the wait policy is reported as not applied."""
+    import platform
+
+    code = (
+        "import numpy as np, minigan.kernels as K; a = K.tune_process(); "
+        "K.batch_norm_forward(np.ones((2, 3, 4), np.float32), np.ones(3, np.float32), "
+        "np.zeros(3, np.float32), 1e-5); b = K.tune_process(keep_freed_memory=False); "
+        "print(a['omp_wait_policy'], a['keep_freed_memory'], b['omp_wait_policy'], b['keep_freed_memory'])"
+    )
     glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
-    assert out.stdout.strip() == (want or str(glibc))
+    want = f"PASSIVE {setting == '1' and glibc} None False"
+    assert _python(code, MINIGAN_KEEP_FREED_MEMORY=setting) == want
