@@ -16,6 +16,8 @@ from __future__ import annotations
 import itertools
 import weakref
 
+import numpy as np
+
 from ..backend import DeviceError, array_module, device_of
 from .grad_mode import _grad_mode
 from .tensor import Tensor, as_tensor
@@ -69,9 +71,12 @@ class Function:
                 out.output_index = i
             outputs.append(out)
         for out in outputs:  # an output that is a view of an input shares its version counter
-            if getattr(out.array, "base", None) is not None:
+            y = out.array
+            if getattr(y, "base", None) is not None:
+                xp = np if isinstance(y, np.ndarray) else array_module(y)
+                shares = xp.may_share_memory
                 for t in tensors:
-                    if array_module(t.array).may_share_memory(out.array, t.array):
+                    if shares(y, t.array):
                         out._version_counter = t._version_counter
                         break
         if record:

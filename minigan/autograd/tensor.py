@@ -228,6 +228,10 @@ class Tensor:
     def is_cuda(self) -> bool:
         return self.device == "cuda"
 
+    # PyTorch's other accelerators; minigan runs on the CPU (NumPy) or CUDA (CuPy) only
+    is_xpu = property(lambda self: False)
+    is_mps = property(lambda self: False)
+
     def type(self, dtype=None, non_blocking: bool = False):
         """``x.type()`` names x's legacy type ("minigan.FloatTensor"); ``x.type(FloatTensor)`` (a class, its
         name, or a dtype) converts, as PyTorch's ``Tensor.type``."""
