@@ -261,9 +261,13 @@ class Tensor:
         return self.array.itemsize
 
     def __repr__(self):
-        body = np.array2string(as_numpy(self.array), precision=4, separator=", ", prefix="tensor(")
+        a = as_numpy(self.array)
+        # PyTorch's style: "1., 2." when every value is whole, else four decimals for all ("1.0100, 1.9500")
+        whole = a.dtype.kind != "f" or not np.any(np.isfinite(a) & (a != np.round(a)))
+        mode = "maxprec" if whole else "fixed"
+        body = np.array2string(a, precision=4, floatmode=mode, separator=", ", prefix="tensor(")
         extras = []
-        if self.dtype != DEFAULT_FLOAT:
+        if self.dtype not in (DEFAULT_FLOAT, np.int64, np.bool_):  # the dtypes PyTorch does not print
             extras.append(f"dtype={self.dtype}")
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")
