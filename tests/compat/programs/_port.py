@@ -6,6 +6,8 @@ program calls ``same_start`` once per model, right after the program's own initi
 marked ``# port:``.
 """
 
+import argparse
+
 import numpy as np
 
 # buffers whose starting values are fixed by the layer (zeros / ones / 0): kept as built
@@ -66,3 +68,11 @@ def set_dropout(nn, model, p):
     for m in model.modules():
         if isinstance(m, (nn.Dropout, nn.Dropout2d)):
             m.p = p
+
+
+def parse_options(options, argv):
+    """argparse over ``options``, a table of (name, type, default) rows, reading ``argv`` (not sys.argv)."""
+    parser = argparse.ArgumentParser()
+    for name, kind, default in options:
+        parser.add_argument("--" + name, type=kind, default=default)
+    return parser.parse_args(list(argv))

@@ -19,11 +19,9 @@ What the port changes, each on a line marked ``# port``:
 - the losses the original prints are returned; no sample images are written.
 """
 
-import argparse
-
 import numpy as np
 
-from ._port import same_start, set_dropout
+from ._port import parse_options, same_start, set_dropout
 
 OPTIONS = (
     ("n_epochs", int, 200),
@@ -39,16 +37,9 @@ OPTIONS = (
 )
 
 
-def parse_options(argv):
-    parser = argparse.ArgumentParser()
-    for name, kind, default in OPTIONS:
-        parser.add_argument("--" + name, type=kind, default=default)
-    return parser.parse_args(list(argv))  # port: parses argv, not sys.argv
-
-
 def main(torch, nn, F, optim, autograd, batches, steps, init_seed, noise_seed=1, argv=(), dropout_p=None):
     Variable = autograd.Variable  # port: was imported from torch.autograd
-    opt = parse_options(argv)
+    opt = parse_options(OPTIONS, argv)  # port: parses argv, not sys.argv
     print(opt)
     cuda = torch.cuda.is_available()
 

@@ -16,11 +16,9 @@ What the port changes, each on a line marked ``# port``:
 - the losses the original prints are returned; no sample images are written.
 """
 
-import argparse
-
 import numpy as np
 
-from ._port import same_start
+from ._port import parse_options, same_start
 
 OPTIONS = (
     ("n_epochs", int, 200),
@@ -36,13 +34,6 @@ OPTIONS = (
 )
 
 
-def parse_options(argv):
-    parser = argparse.ArgumentParser()
-    for name, kind, default in OPTIONS:
-        parser.add_argument("--" + name, type=kind, default=default)
-    return parser.parse_args(list(argv))  # port: parses argv, not sys.argv
-
-
 def dense(nn, n_in, n_out, batch_norm=True):
     norm = [nn.BatchNorm1d(n_out, 0.8)] if batch_norm else []
     return [nn.Linear(n_in, n_out), *norm, nn.LeakyReLU(0.2, inplace=True)]
@@ -50,7 +41,7 @@ def dense(nn, n_in, n_out, batch_norm=True):
 
 def main(torch, nn, F, optim, autograd, batches, steps, init_seed, noise_seed=1, argv=()):
     Variable = autograd.Variable  # port: was imported from torch.autograd
-    opt = parse_options(argv)
+    opt = parse_options(OPTIONS, argv)  # port: parses argv, not sys.argv
     print(opt)
 
     img_shape = (opt.channels, opt.img_size, opt.img_size)
