@@ -272,12 +272,13 @@ assert abs(a.grad - (3.0 + math.exp(1.5))) < 1e-12
 #
 # ## 3. minigan's engine: Tensor, Function, generation
 #
-# A `Tensor` wraps an array (`.data`, NumPy on the CPU or CuPy on the GPU) and records where it came from:
+# A `Tensor` wraps an array (`.array`, NumPy on the CPU or CuPy on the GPU) and records where it came from:
 # `creator` is the `Function` that produced it (None for a leaf you made), and `generation` is its depth in
-# the graph. Here is its constructor, the whole of its autograd state:
+# the graph. (`.data`, as in PyTorch, is another Tensor on the same array that does not require grad.) Here
+# is how a leaf is set up, the whole of its autograd state (the version counter is §9's):
 
 # %%
-print(inspect.getsource(mg.Tensor.__init__))
+print(inspect.getsource(mg.Tensor._init_leaf))
 
 # %% [markdown]
 # A `Function` is one differentiable op, with `forward` (arrays in, arrays out) and `backward` (gradients of
