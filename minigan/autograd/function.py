@@ -65,30 +65,23 @@ class Function:
         outputs = []
         for i, y in enumerate(ys):
             out = Tensor._from_array(y)
-            if record and out.array.dtype.kind == "f":  # integer outputs (max's indices) carry no graph
+            if getattr(y, "base", None) is not None:  # a view: of an input, it shares its version counter
+                _share_version(out, tensors)
+            if record and y.dtype.kind == "f":  # integer outputs (max's indices) carry no graph
                 out.requires_grad = True
                 out.creator = self
                 out.output_index = i
             outputs.append(out)
-        for out in outputs:  # an output that is a view of an input shares its version counter
-            y = out.array
-            if getattr(y, "base", None) is not None:
-                xp = np if isinstance(y, np.ndarray) else array_module(y)
-                shares = xp.may_share_memory
-                for t in tensors:
-                    if shares(y, t.array):
-                        out._version_counter = t._version_counter
-                        break
         if record:
             self.inputs = tensors
-            self.saved_versions = tuple(t._version_counter[0] for t in tensors)
+            self.saved_versions = [t._version_counter[0] for t in tensors]
             self.needs_input_grad = tuple(t.requires_grad for t in tensors)
             self.generation = max(t.generation for t in tensors)
             self.order = next(_call_order)
             for out in outputs:
                 out.generation = self.generation + 1
             self._outputs = [weakref.ref(o) for o in outputs]
-            self.saved_output_versions = tuple(o._version_counter[0] for o in outputs)
+            self.saved_output_versions = [o._version_counter[0] for o in outputs]
             self.output_meta = [(o.shape, o.dtype) for o in outputs]
             self.released = False
         return outputs[0] if single else tuple(outputs)
@@ -138,6 +131,26 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name}>"
+
+
+def _share_version(out, tensors):
+    """Give ``out`` (whose array is a view) the version counter of the input whose memory it views.
+
+    NumPy keeps ``view.base`` pointing at the array that owns the memory, so a view of input ``a`` has
+    ``base is a`` (a owns its data) or ``base is a.base`` (a is itself a view): two identity tests. Other
+    array modules get the general, slower overlap test."""
+    y = out.array
+    base = y.base
+    numpy = isinstance(y, np.ndarray)
+    for t in tensors:
+        a = t.array
+        if (
+            base is a
+            or (base is getattr(a, "base", None))
+            or (not numpy and array_module(y).may_share_memory(y, a))
+        ):
+            out._version_counter = t._version_counter
+            return
 
 
 class InplaceModifiedError(RuntimeError):

@@ -130,8 +130,11 @@ def permute(x, *dims) -> Tensor:
         raise ValueError(
             f"permute: got {len(dims)} dims {dims} for a tensor with {x.ndim} dimensions (shape {x.shape})"
         )
-    given = dims
-    dims = tuple(normalize_dim(d, x.ndim, "permute dim") for d in dims)
+    given, n = dims, x.ndim
+    if all(type(d) is int and -n <= d < n for d in dims):  # the common case, without per-dim calls
+        dims = tuple(d % n for d in dims)
+    else:
+        dims = tuple(normalize_dim(d, n, "permute dim") for d in dims)
     if len(set(dims)) != len(dims):
         raise ValueError(f"permute: dims {given} repeat a dimension (tensor shape {x.shape})")
     if dims == tuple(range(x.ndim)):
