@@ -45,7 +45,10 @@ class Function:
     # reshape, whose backward needs only shapes). An in-place write to one of them between forward and
     # backward makes backward raise instead of using the changed value.
     saves_inputs = True
-    saves_outputs = False  # True when backward reads its outputs (exp, tanh, sigmoid ...)
+    # True when backward reads ``output_tensors()`` as they are (an op of your own, say): then a write into
+    # an output after forward makes backward refuse. minigan's tanh / sigmoid / softmax instead recompute an
+    # output that was written (ops/activations.py, ``_output``), so they leave this False.
+    saves_outputs = False
     cross_device = False  # True only for the op that moves data between devices
 
     def __call__(self, *inputs):

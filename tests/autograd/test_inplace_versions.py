@@ -220,3 +220,24 @@ def test_data_assignment_replaces_values():
     x = mg.zeros(2, requires_grad=True)
     x.data = mg.ones(3)
     assert x.shape == (3,) and x.requires_grad and x._version == 1
+
+
+def test_an_op_that_reads_its_output_refuses_a_written_output():
+    """A user's op declaring ``saves_outputs = True`` (backward reads its output as saved)."""
+    from minigan.autograd import Function
+
+    class Exp(Function):
+        saves_outputs = True
+
+        def forward(self, x):
+            return np.exp(x)
+
+        def backward(self, gy):
+            return gy * self.output_tensors()[0]
+
+    x = mg.tensor([0.5, 1.0], dtype=mg.float64, requires_grad=True)
+    y = Exp()(x)
+    s = y.sum()
+    y.data.mul_(0.0)
+    with pytest.raises(InplaceModifiedError, match="output 0 of Exp"):
+        s.backward()

@@ -22,43 +22,15 @@ What the port changes, each on a line marked ``# port``:
 
 import numpy as np
 
+from ._d2l import library
 from ._port import same_start
 
 
 def main(torch, nn, F, optim, autograd, batches, steps, init_seed, noise_seed=1, **widths):
+    d2l = library(torch)  # the d2l functions the chapter calls
     # port: the widths can be given, to shrink the networks
     n_G, n_D, latent_dim = widths.pop("n_G", 64), widths.pop("n_D", 64), widths.pop("latent_dim", 100)
     assert not widths, f"unknown keyword arguments {sorted(widths)}"
-
-    def try_gpu(i=0):
-        if torch.cuda.device_count() >= i + 1:
-            return torch.device(f"cuda:{i}")
-        return torch.device("cpu")
-
-    def update_D(X, Z, net_D, net_G, loss, trainer_D):
-        n = X.shape[0]
-        ones = torch.ones((n,), device=X.device)
-        zeros = torch.zeros((n,), device=X.device)
-        trainer_D.zero_grad()
-        on_real = net_D(X)
-        generated = net_G(Z)
-        on_fake = net_D(generated.detach())
-        fit_real = loss(on_real, ones.reshape(on_real.shape))
-        fit_fake = loss(on_fake, zeros.reshape(on_fake.shape))
-        loss_D = (fit_real + fit_fake) / 2
-        loss_D.backward()
-        trainer_D.step()
-        return loss_D
-
-    def update_G(Z, net_D, net_G, loss, trainer_G):
-        n = Z.shape[0]
-        ones = torch.ones((n,), device=Z.device)
-        trainer_G.zero_grad()
-        on_fake = net_D(net_G(Z))
-        loss_G = loss(on_fake, ones.reshape(on_fake.shape))
-        loss_G.backward()
-        trainer_G.step()
-        return loss_G
 
     # port: the given NumPy batches (images, labels) replace the image folder's loader
     data_iter = [[torch.from_numpy(a) for a in batch] for batch in batches][:steps]
@@ -112,7 +84,7 @@ def main(torch, nn, F, optim, autograd, batches, steps, init_seed, noise_seed=1,
     noise_rng = np.random.default_rng(noise_seed)  # port: Z is drawn by NumPy
 
     def train(net_D, net_G, data_iter, num_epochs, lr, latent_dim, device=None):
-        device = try_gpu() if device is None else device
+        device = d2l.try_gpu() if device is None else device
         loss = nn.BCEWithLogitsLoss(reduction="sum")
         for net in (net_D, net_G):
             for w in net.parameters():
@@ -131,8 +103,8 @@ def main(torch, nn, F, optim, autograd, batches, steps, init_seed, noise_seed=1,
                 # port: was torch.normal
                 Z = torch.tensor(noise_rng.normal(0, 1, size=(n, latent_dim, 1, 1)), dtype=torch.float32)
                 X, Z = X.to(device), Z.to(device)
-                loss_D = update_D(X, Z, net_D, net_G, loss, trainer_D)
-                loss_G = update_G(Z, net_D, net_G, loss, trainer_G)
+                loss_D = d2l.update_D(X, Z, net_D, net_G, loss, trainer_D)
+                loss_G = d2l.update_G(Z, net_D, net_G, loss, trainer_G)
                 total_D, total_G, seen = total_D + float(loss_D), total_G + float(loss_G), seen + float(n)
                 rows.append([float(loss_D), float(loss_G)])  # port: returned
             rows.append([total_D / seen, total_G / seen])  # port: returned

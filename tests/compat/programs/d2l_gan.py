@@ -18,35 +18,12 @@ What the port changes, each on a line marked ``# port``:
 
 import numpy as np
 
+from ._d2l import library
 from ._port import same_start
 
 
 def main(torch, nn, F, optim, autograd, batches, steps, init_seed, noise_seed=1, argv=()):
-    def update_D(X, Z, net_D, net_G, loss, trainer_D):
-        n = X.shape[0]
-        ones = torch.ones((n,), device=X.device)
-        zeros = torch.zeros((n,), device=X.device)
-        trainer_D.zero_grad()
-        on_real = net_D(X)
-        generated = net_G(Z)
-        on_fake = net_D(generated.detach())
-        fit_real = loss(on_real, ones.reshape(on_real.shape))
-        fit_fake = loss(on_fake, zeros.reshape(on_fake.shape))
-        loss_D = (fit_real + fit_fake) / 2
-        loss_D.backward()
-        trainer_D.step()
-        return loss_D
-
-    def update_G(Z, net_D, net_G, loss, trainer_G):
-        n = Z.shape[0]
-        ones = torch.ones((n,), device=Z.device)
-        trainer_G.zero_grad()
-        on_fake = net_D(net_G(Z))  # D has just changed: score the fakes again
-        loss_G = loss(on_fake, ones.reshape(on_fake.shape))
-        loss_G.backward()
-        trainer_G.step()
-        return loss_G
-
+    d2l = library(torch)  # the d2l functions the chapter calls
     # port: the standard-normal points are the given batches
     X = torch.tensor(np.concatenate([np.asarray(b, dtype=np.float32) for b in batches][:steps]))
     A = torch.tensor([[1, 2], [-0.1, 0.5]])
@@ -82,8 +59,8 @@ def main(torch, nn, F, optim, autograd, batches, steps, init_seed, noise_seed=1,
             for (X,) in data_iter:
                 n = X.shape[0]
                 Z = draw_Z(n, latent_dim)
-                loss_D = update_D(X, Z, net_D, net_G, loss, trainer_D)
-                loss_G = update_G(Z, net_D, net_G, loss, trainer_G)
+                loss_D = d2l.update_D(X, Z, net_D, net_G, loss, trainer_D)
+                loss_G = d2l.update_G(Z, net_D, net_G, loss, trainer_G)
                 total_D, total_G, seen = total_D + float(loss_D), total_G + float(loss_G), seen + float(n)
                 rows.append([float(loss_D), float(loss_G)])  # port: returned
             samples = net_G(draw_Z(100, latent_dim)).detach().numpy()
