@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -66,9 +67,19 @@ def get_spec(name: str):
         raise CLIError(str(err), code=2) from None
 
 
-def known_settings(data: str, spec) -> dict:
-    """Every key a run of dataset ``data`` has, with its default value."""
-    return {"data": data, **GENERIC_DEFAULTS, **spec.defaults}
+def get_model(spec, name: str | None):
+    """The ``ModelSpec`` called ``name`` (None: the dataset's default); CLIError (exit 2) naming the valid
+    ones otherwise."""
+    try:
+        return spec.model(name)
+    except ValueError as err:
+        raise CLIError(str(err), code=2) from None
+
+
+def known_settings(data: str, spec, model: str | None = None) -> dict:
+    """Every key a run of dataset ``data`` with ``model`` (None: the default) has, with its default value."""
+    m = spec.model(model)
+    return {"data": data, "model": m.name, **GENERIC_DEFAULTS, **spec.defaults, **m.defaults}
 
 
 def read_run_config(rd: RunDir) -> tuple[dict, registry.DatasetSpec]:
@@ -80,27 +91,47 @@ def read_run_config(rd: RunDir) -> tuple[dict, registry.DatasetSpec]:
         names = ", ".join(registry.names())
         raise RunDirError(f"{where}: data {config['data']!r} is not a dataset (those are: {names})")
     spec = registry.get(config["data"])
+    config.setdefault("model", spec.default_model)  # runs from before --model existed
+    if config["model"] not in spec.model_names():
+        models = ", ".join(spec.model_names())
+        raise RunDirError(f"{where}: model {config['model']!r} is not a model of {config['data']} ({models})")
     try:
-        known = known_settings(config["data"], spec)
+        known = known_settings(config["data"], spec, config["model"])
         config = check({**GENERIC_DEFAULTS, **config}, known, lambda k: f"{where}: {k}")
     except ConfigError as err:
         raise RunDirError(str(err)) from None
     return config, spec
 
 
-def load_run(path, device: str = "cpu"):
-    """(config, spec, data, G, D, checkpoint) of the run in ``path``, G and D with the saved weights."""
+@dataclass
+class LoadedRun:
+    """A finished run read back: its config, dataset and model specs, variant, data, and G and D with
+    the saved weights (``state``: the whole checkpoint)."""
+
+    config: dict
+    spec: registry.DatasetSpec
+    model: registry.ModelSpec
+    variant: object
+    data: object
+    G: object
+    D: object
+    state: dict
+
+
+def load_run(path, device: str = "cpu") -> LoadedRun:
+    """The run in ``path``, G and D with the saved weights; CLIError with one line otherwise."""
     rd = RunDir(path)
     try:
         config, spec = read_run_config(rd)
         state = io.load_checkpoint(rd.checkpoint)
     except (RunDirError, io.CheckpointError) as err:
         raise CLIError(str(err)) from None
+    model = get_model(spec, config["model"])
     try:
         data = spec.make_data(config)
     except (OSError, ValueError) as err:  # missing / corrupt dataset files: one line, not a traceback
         raise CLIError(str(err)) from None
-    G, D = spec.make_models(config)
+    G, D = model.make_models(config)
     try:
         G.load_state_dict(state["trainer"]["G"])
         D.load_state_dict(state["trainer"]["D"])
@@ -108,7 +139,28 @@ def load_run(path, device: str = "cpu"):
         raise CLIError(f"checkpoint {rd.checkpoint} does not fit the run's models: {err}") from None
     G.to(device)
     D.to(device)
-    return config, spec, data, G, D, state
+    return LoadedRun(config, spec, model, model.make_variant(config), data, G, D, state)
+
+
+def evaluate_run(run: LoadedRun, n: int, seed: int, device: str, step: int) -> dict:
+    """The figures of a run's evaluation: the model's own (the semi-supervised GAN's accuracy), or the
+    dataset's on n samples of G from noise ``seed`` (drawn n / 10 per class for a conditional model)."""
+    if run.model.evaluate is not None:
+        return run.model.evaluate(run.data, run.G, run.D, run.variant, run.config, n, seed, step)
+    if not run.model.conditional:
+        return run.spec.evaluate(run.data, generate(run.G, n, run.config["z_dim"], seed, device))
+    from ..metrics.conditional import balanced_labels
+
+    labels = balanced_labels(n)
+    x = generate(run.G, n, run.config["z_dim"], seed, device, variant=run.variant, labels=labels)
+    return run.spec.evaluate(run.data, x, labels=labels)
+
+
+def check_eval_n(n: int, run_model, flag: str = "--n") -> None:
+    """A conditional evaluation draws n / 10 images of each class: refuse an n that does not divide."""
+    if run_model.conditional and n % 10:
+        raise CLIError(f"{flag} {n}: a conditional model is evaluated on n / 10 images per class; use a "
+                       "multiple of 10", 2)  # fmt: skip
 
 
 def available_memory(device: str = "cpu") -> int | None:
@@ -156,32 +208,64 @@ def check_sample_memory(n: int, config: dict, data, device: str, copies: int) ->
     check_memory(nbytes, "--n", n, device, f"{n} samples")
 
 
-def activation_bytes(model, x) -> tuple[float, tuple]:
-    """(bytes of the activations per sample of one forward pass of ``model`` on batch ``x``, the output
-    shape without the batch). Layer by layer for a Sequential, else just the output; no graph, eval mode,
-    no random draws, so measuring changes nothing."""
-    layers = list(model) if hasattr(model, "__iter__") else [model]
-    total, was_training = 0, model.training
+def activation_bytes(model, x, *extra) -> float:
+    """Bytes per sample of what one forward pass of ``model`` on batch ``x`` (and ``extra`` inputs, such as
+    labels) keeps for its backward pass. A Sequential is summed layer by layer (no graph); any other model
+    runs once with its graph and is measured by what the graph holds (tracemalloc, which NumPy reports to;
+    CuPy's memory pool on a GPU). Eval mode, no random draws, no state updates: measuring changes nothing."""
+    was_training = model.training
     model.eval()
     try:
-        with no_grad():
-            for layer in layers:
-                x = layer(x)
-                total += x.array.nbytes
+        if hasattr(model, "__iter__") and not extra:
+            total = 0
+            with no_grad():
+                for layer in model:
+                    x = layer(x)
+                    total += x.array.nbytes
+            return total / len(x)
+        return _graph_bytes(lambda: model(x, *extra), x.device) / len(x)
     finally:
         model.train(was_training)
-    return total / len(x), tuple(x.shape[1:])
 
 
-def generate(G, n: int, z_dim: int, seed: int, device: str = "cpu", batch: int = 4096) -> np.ndarray:
-    """``n`` samples of G (eval mode, no graph) from noise drawn with ``np.random.default_rng(seed)``;
-    float32 NumPy array (n, ...)."""
+def _graph_bytes(forward, device: str) -> int:
+    """Memory held by the output of ``forward()`` and its autograd graph."""
+    if device == "cuda":
+        pool = require_cupy().get_default_memory_pool()
+        before = pool.used_bytes()
+        out = forward()  # noqa: F841 - kept alive until measured
+        return pool.used_bytes() - before
+    import tracemalloc
+
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        out = forward()  # noqa: F841 - kept alive until measured
+        return max(0, tracemalloc.get_traced_memory()[0] - before)
+    finally:
+        if started:
+            tracemalloc.stop()
+
+
+def generate(
+    G, n: int, z_dim: int, seed: int, device: str = "cpu", batch: int = 4096, variant=None, labels=None
+) -> np.ndarray:
+    """``n`` samples of G (eval mode, no graph) from noise drawn with ``np.random.default_rng(seed)``, for
+    the int ``labels`` (n,) if given (a conditional G, called through ``variant.generate``); float32 NumPy
+    array (n, ...)."""
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n, z_dim)).astype(np.float32)
     G.eval()
     out = []
     with no_grad():
         for i in range(0, n, batch):
-            out.append(G(tensor(z[i : i + batch], device=device)).numpy())
+            zb = tensor(z[i : i + batch], device=device)
+            if labels is None:
+                out.append(G(zb).numpy())
+            else:
+                yb = tensor(np.asarray(labels[i : i + batch], dtype=np.int64), device=device)
+                out.append(variant.generate(G, zb, yb).numpy())
     G.train()
     return np.concatenate(out).astype(np.float32) if out else np.zeros((0,), np.float32)

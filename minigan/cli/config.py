@@ -32,12 +32,12 @@ GENERIC_DEFAULTS = {
 # int hyper-parameters and their smallest allowed value
 INT_MIN = {
     "steps": 1, "batch_size": 1, "k": 1, "z_dim": 1, "hidden": 1, "depth": 1, "width": 1, "image_size": 1,
-    "ckpt_every": 1, "log_every": 1, "seed": 0, "lr_decay_steps": 0, "sample_every": 0,
+    "ckpt_every": 1, "log_every": 1, "seed": 0, "lr_decay_steps": 0, "sample_every": 0, "labeled": 1,
 }  # fmt: skip
 # float hyper-parameters: (smallest allowed value, whether it must be strictly larger, None allowed)
-FLOAT_MIN = {"lr": (0.0, True, False), "gamma": (0.0, False, True)}
+FLOAT_MIN = {"lr": (0.0, True, False), "gamma": (0.0, False, True), "cls_weight": (0.0, False, False)}
 PENALTIES = (None, "r1", "wgan-gp")
-TEXT = ("data", "dataset", "device", "split")  # plain strings
+TEXT = ("data", "dataset", "device", "split", "model")  # plain strings
 OPTIONAL_TEXT = ("data_dir",)  # a string or null
 
 

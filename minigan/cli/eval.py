@@ -12,7 +12,7 @@ it, or more samples than fit in memory stop the command before anything is compu
 
 from __future__ import annotations
 
-from .common import CLIError, check_device, check_sample_memory, generate, load_run
+from .common import CLIError, check_device, check_eval_n, check_sample_memory, evaluate_run, load_run
 from .rundir import RunDir
 
 # the samples, a reference set as large, and the evaluation's working arrays (distances to the modes)
@@ -36,8 +36,9 @@ def run(args) -> int:
     if args.seed < 0:
         raise CLIError(f"--seed must be >= 0, got {args.seed}", 2)
     device = check_device(args.device)
-    config, spec, data, G, D, state = load_run(args.run, device)
-    if spec.evaluate is None:
+    run = load_run(args.run, device)
+    config, spec, data, state = run.config, run.spec, run.data, run.state
+    if spec.evaluate is None and run.model.evaluate is None:
         raise CLIError(f"dataset {config['data']} has no evaluation")
     if args.n < spec.min_eval_samples:
         raise CLIError(
@@ -45,17 +46,18 @@ def run(args) -> int:
             f"{spec.min_eval_samples} samples (the default, 2500, is the VEEGAN / PacGAN protocol)",
             2,
         )
+    check_eval_n(args.n, run.model)
     problem = spec.eval_problem(data) if spec.eval_problem is not None else None
     if problem is not None:
         raise CLIError(f"cannot evaluate {args.run}: {problem}")
     check_sample_memory(args.n, config, data, device, EVAL_COPIES)
     try:
-        x = generate(G, args.n, config["z_dim"], args.seed, device)
-        result = spec.evaluate(data, x)
+        result = evaluate_run(run, args.n, args.seed, device, state.get("step"))
     except MemoryError:
         raise CLIError(f"out of memory evaluating --n {args.n} samples; use a smaller --n") from None
     step = state.get("step")
-    print(f"{args.run}: {config['data']}, {config['loss']}, step {step}, {args.n} samples (seed {args.seed})")
+    game = f"{config['model']}, {config['loss']}"
+    print(f"{args.run}: {config['data']}, {game}, step {step}, {args.n} samples (seed {args.seed})")
     if "modes_covered" in result:
         print(f"  modes covered      {result['modes_covered']} / {result['n_modes']}")
         print(f"  high quality       {100 * result['high_quality']:.1f} %")

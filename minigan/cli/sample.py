@@ -3,8 +3,17 @@
 ``FILE.npy`` holds float32 samples: (N, 2) for 2-D toy data, (N, 1) for 1-D, (N, C, H, W) in [-1, 1] for
 images. ``FILE.png`` is a picture of them (a scatter plot over the data for 2-D, a density for 1-D, an
 image grid for images). The noise comes from ``--seed`` (default 0), so the same command gives the same
-samples. The file is written atomically, and only after the samples were drawn: an ``--out`` that cannot
-be written (its folder is missing, is a file, is read-only, the disk is full) or an ``--n`` too large for
+samples.
+
+A conditional run (``--model cgan``, ``acgan``, ``projection``; chapter 11) draws for ``--labels L``: a
+digit (``3``), a comma-separated list (``1,7``: N / 2 of each, in that order) or ``all`` (the default: N / 10
+of each class, 0 first). It writes ``FILE.npz`` with ``images`` float32 (N, C, H, W) in [-1, 1] and
+``labels`` int64 (N,), loadable with ``np.load(FILE, allow_pickle=False)``; ``FILE.png`` draws one row per
+class. ``--labels`` on an unconditional run, a label outside 0-9, or an N that the labels do not divide
+is refused with one line.
+
+The file is written atomically, and only after the samples were drawn: an ``--out`` that cannot be
+written (its folder is missing, is a file, is read-only, the disk is full) or an ``--n`` too large for
 memory stops the command with one line, and nothing is written.
 """
 
@@ -23,7 +32,14 @@ def add_parser(sub):
     p = sub.add_parser("sample", help="draw samples from a trained run", description=__doc__.split("\n")[0])
     p.add_argument("run", help="run directory written by minigan train")
     p.add_argument("--n", type=int, default=1000, help="number of samples (default 1000)")
-    p.add_argument("--out", required=True, help="output file: .npy (float32 array) or .png (picture)")
+    p.add_argument(
+        "--out", required=True,
+        help="output file: .npy (float32 array), .npz (conditional: images and labels) or .png (picture)",
+    )  # fmt: skip
+    p.add_argument(
+        "--labels", default=None, metavar="L",
+        help="conditional runs: the classes to draw, a digit, a list 1,7 or all (default: all)",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=run)
@@ -50,34 +66,76 @@ def check_out(path: str, suffixes=(".npy", ".png")) -> str:
     return ext
 
 
+def parse_labels(text: str, n: int, n_classes: int = 10) -> np.ndarray:
+    """int64 (n,) for ``--labels`` ``text``: one class, a comma-separated list or ``all``, n / k of each of
+    the k classes in the order given; CLIError (exit 2) naming what is wrong otherwise."""
+    words = [w.strip() for w in text.split(",")]
+    if words == ["all"]:
+        classes = list(range(n_classes))
+    else:
+        classes = []
+        for w in words:
+            if not (w.lstrip("-").isdigit() and 0 <= int(w) < n_classes):
+                raise CLIError(
+                    f"--labels {text}: {w or '(empty)'!r} is not a class; use digits 0-{n_classes - 1}, "
+                    "a comma-separated list of them, or all",
+                    2,
+                )
+            classes.append(int(w))
+    if n % len(classes):
+        raise CLIError(
+            f"--n {n} cannot be split evenly over the {len(classes)} classes of --labels {text}", 2
+        )
+    return np.repeat(np.asarray(classes, dtype=np.int64), n // len(classes))
+
+
 def run(args) -> int:
     if args.n < 1:
         raise CLIError(f"--n must be >= 1, got {args.n}", 2)
     if args.seed < 0:
         raise CLIError(f"--seed must be >= 0, got {args.seed}", 2)
-    ext = check_out(args.out)
+    ext = check_out(args.out, (".npy", ".npz", ".png"))
     device = check_device(args.device)
-    config, spec, data, G, D, _ = load_run(args.run, device)
+    run_ = load_run(args.run, device)
+    config, spec, data = run_.config, run_.spec, run_.data
+    labels = None
+    if run_.model.conditional:
+        if ext == ".npy":
+            raise CLIError(
+                f"--out {args.out}: {args.run} is conditional; use FILE.npz (images and labels)", 2
+            )
+        labels = parse_labels(args.labels or "all", args.n)
+    elif args.labels is not None:
+        raise CLIError(
+            f"--labels: {args.run} is an unconditional run ({config['model']}); it takes no labels", 2
+        )
+    elif ext == ".npz":
+        raise CLIError(f"--out {args.out}: .npz is for conditional runs; use FILE.npy", 2)
     if ext == ".png" and spec.plot_samples is None:
         raise CLIError(f"dataset {config['data']} has no picture for its samples; use --out FILE.npy")
-    check_sample_memory(args.n, config, data, device, 2 if ext == ".npy" else 4)
+    check_sample_memory(args.n, config, data, device, 4 if ext == ".png" else 2)
     try:
-        x = generate(G, args.n, config["z_dim"], args.seed, device)
+        x = generate(run_.G, args.n, config["z_dim"], args.seed, device, variant=run_.variant, labels=labels)
     except MemoryError:
         raise CLIError(f"out of memory drawing --n {args.n} samples; use a smaller --n") from None
     try:
-        if ext == ".npy":
+        if ext in (".npy", ".npz"):
             buf = _bytes_io.BytesIO()
-            np.save(buf, x, allow_pickle=False)
+            if ext == ".npy":
+                np.save(buf, x, allow_pickle=False)
+            else:
+                np.savez(buf, images=x, labels=labels)
             atomic_write(args.out, lambda f: f.write(buf.getvalue()))
         else:
             import matplotlib.pyplot as plt
 
             with atomic_path(args.out, ".png") as tmp:
-                spec.plot_samples(x, data, tmp, title=f"{args.n} samples of {args.run}", D=None)
+                title = f"{args.n} samples of {args.run}"
+                spec.plot_samples(x, data, tmp, title=title, **({} if labels is None else {"labels": labels}))
                 plt.close("all")
     except OSError as err:
         why = err.strerror or err
         raise CLIError(f"--out {args.out}: cannot write it ({why}); nothing was written") from None
-    print(f"wrote {args.n} samples, shape {x.shape}, to {args.out}")
+    what = "" if labels is None else f" for labels {args.labels or 'all'}"
+    print(f"wrote {args.n} samples{what}, shape {x.shape}, to {args.out}")
     return 0

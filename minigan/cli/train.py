@@ -30,17 +30,19 @@ import numpy as np
 
 from .. import io, kernels, optim
 from ..creation import zeros
-from ..gan import Trainer, losses
+from ..gan import Trainer, losses, registry
 from ..gan.trainer import NonFiniteError
 from ..optim.schedule import lr_factor, set_lr
 from ..random import get_rng_state, manual_seed, set_rng_state
 from .common import (
     CLIError,
+    LoadedRun,
     activation_bytes,
     blas_threads,
     check_device,
     check_memory,
-    generate,
+    evaluate_run,
+    get_model,
     get_spec,
     known_settings,
     read_run_config,
@@ -51,12 +53,13 @@ from .rundir import RunDir, RunDirError
 # flags that name a hyper-parameter of the run (stored in config.json); None = not given
 GAME_KEYS = (
     "batch_size", "seed", "loss", "penalty", "gamma", "k", "lr", "betas", "lr_decay_steps", "z_dim", "hidden",
-    "depth", "split",
+    "depth", "split", "model", "labeled",
 )  # fmt: skip
 # what a resumed run may change: how long it runs, how often it writes, where it computes and reads data
 RESUMABLE_KEYS = ("steps", "sample_every", "ckpt_every", "log_every", "device", "data_dir")
-# flags that only apply to the datasets whose defaults have them
+# flags that only apply to the datasets (or models) whose defaults have them
 SPEC_KEYS = ("hidden", "depth", "split", "data_dir")
+MODEL_KEYS = ("labeled",)
 LOSS_CHOICES = ("minimax", "nonsaturating", "lsgan", "hinge", "wasserstein", "wgan-gp")
 EVAL_SEED = 0  # the noise seed of the final evaluation, the same as ``minigan eval``'s default
 N_EVAL = 2500  # samples of the final evaluation (the VEEGAN / PacGAN protocol)
@@ -75,6 +78,13 @@ def add_parser(sub):
         "train", help="train a GAN; writes a run directory", description=__doc__.splitlines()[0]
     )
     p.add_argument("--data", default=None, help="dataset (default: ring8)")
+    p.add_argument(
+        "--model", default=None, help=f"the GAN variant; the models of each dataset: {registry.models_help()}"
+    )
+    p.add_argument(
+        "--labeled", type=int, default=None, metavar="L",
+        help="sgan: labelled training images, a multiple of 10 (L / 10 per class, chosen by the seed)",
+    )  # fmt: skip
     p.add_argument("--steps", type=int, default=None, help="total training steps (G updates)")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--seed", type=int, default=None, help="seed of every random draw (default 0)")
@@ -115,9 +125,10 @@ def _given(args, known: dict) -> dict:
     the configuration they apply to (dataset defaults, or the saved config on --resume)."""
     given = {k: getattr(args, k) for k in GAME_KEYS + RESUMABLE_KEYS if getattr(args, k) is not None}
     from_set: set[str] = set()
-    for key in SPEC_KEYS:
+    for key in SPEC_KEYS + MODEL_KEYS:
         if key in given and key not in known:
-            raise CLIError(f"{_flag(key)} does not apply to dataset {known['data']}", 2)
+            where = f"model {known['model']}" if key in MODEL_KEYS else f"dataset {known['data']}"
+            raise CLIError(f"{_flag(key)} does not apply to {where}", 2)
     for item in args.set:
         key, sep, text = item.partition("=")
         key = key.strip().replace("-", "_")
@@ -154,7 +165,7 @@ def _fresh_config(args) -> tuple[dict, RunDir]:
     """(config, run dir) of a fresh run: the dataset's defaults, overridden by the flags given."""
     data = args.data or "ring8"
     spec = get_spec(data)
-    known = known_settings(data, spec)
+    known = known_settings(data, spec, get_model(spec, args.model).name)
     given = _given(args, known)
     config = {**known, **given}
     try:  # the defaults are valid (tests/cli check every dataset's); this only guards against edits
@@ -172,7 +183,8 @@ def _resume_config(args, rd: RunDir) -> dict:
         raise CLIError(f"cannot resume: {err}") from None
     if args.data is not None and args.data != config["data"]:
         raise CLIError(f"cannot resume: --data {args.data} differs from the run's {config['data']}", 2)
-    for key, value in _given(args, {**known_settings(config["data"], spec), **config}).items():
+    known = known_settings(config["data"], spec, config["model"])
+    for key, value in _given(args, {**known, **config}).items():
         if key not in RESUMABLE_KEYS and value != config.get(key):
             allowed = ", ".join(_flag(k) for k in RESUMABLE_KEYS)
             raise CLIError(
@@ -187,12 +199,17 @@ def _resume_config(args, rd: RunDir) -> dict:
 def _build(config: dict, device: str):
     """The dataset, the trainer (models, optimizers) and the data generator of a run, freshly seeded."""
     spec = get_spec(config["data"])
+    model = get_model(spec, config["model"])
     manual_seed(config["seed"])
     try:
         data = spec.make_data(config)
-        G, D = spec.make_models(config)
+        G, D = model.make_models(config)
     except (OSError, ValueError) as err:  # missing / corrupt dataset files: one line, not a traceback
         raise CLIError(str(err)) from None
+    try:
+        batches = model.batches(data, config)
+    except ValueError as err:  # a setting the data cannot meet (--labeled larger than the split)
+        raise CLIError(str(err), 2) from None
     G.to(device)
     D.to(device)
     betas = tuple(config["betas"])
@@ -204,32 +221,32 @@ def _build(config: dict, device: str):
         D,
         opt_G,
         opt_D,
-        lambda n: data.sample(n, data_rng),
+        lambda n: batches.sample(n, data_rng),
         z_dim=config["z_dim"],
         batch_size=config["batch_size"],
-        loss=config["loss"],
         k=config["k"],
-        penalty=config["penalty"],
-        gamma=config["gamma"],
+        variant=model.make_variant(config),
     )
     return spec, data, trainer, data_rng
 
 
 def _check_step_memory(trainer: Trainer, config: dict) -> None:
     """Refuse a --batch-size whose training step would not fit in memory (estimated from one forward pass
-    of G and D on two samples)."""
+    of G and D on two samples; class 0 for a conditional model)."""
+    from ..autograd import no_grad
+
     z = zeros(2, config["z_dim"], device=trainer.device)
-    g_bytes, _ = activation_bytes(trainer.G, z)
+    labels = (zeros(2, dtype="int64", device=trainer.device),) if trainer.variant.conditional else ()
+    g_bytes = activation_bytes(trainer.G, z, *labels)
     with_batch = trainer.G.training
     trainer.G.eval()
     try:
-        from ..autograd import no_grad
-
         with no_grad():
-            x = trainer.G(z)
+            x = trainer.variant.generate(trainer.G, z, *labels)
     finally:
         trainer.G.train(with_batch)
-    d_bytes, _ = activation_bytes(trainer.D, x)
+    d_labels = labels if getattr(trainer.variant, "labels_to_D", False) else ()
+    d_bytes = activation_bytes(trainer.D, x, *d_labels)
     per_sample = STEP_COPIES * (g_bytes + 2 * d_bytes)
     b = config["batch_size"]
     check_memory(b * per_sample, "--batch-size", b, trainer.device, f"a training step of {b} samples")
@@ -270,13 +287,17 @@ def _postfix(record: dict) -> dict:
 
 
 def _snapshot(spec, data, trainer, z_fixed, path, title):
+    """A picture of G's samples for the noise ``z_fixed`` (conditional: 10 of each class, a row each)."""
     if spec.plot_samples is None:
         return
-    x = trainer.sample(len(z_fixed), z=z_fixed).numpy()
+    extra = {}
+    if trainer.variant.conditional:
+        extra["labels"] = (np.arange(len(z_fixed)) // 10) % trainer.variant.n_classes
+    else:  # a picture of D's view is drawn for the unconditional toy GANs
+        extra = {"D": trainer.D, "probability": trainer.loss in losses.PROBABILISTIC}
+    x = trainer.sample(len(z_fixed), z=z_fixed, labels=extra.get("labels")).numpy()
     with io.atomic_path(path, ".png") as tmp:
-        spec.plot_samples(
-            x, data, tmp, title=title, D=trainer.D, probability=trainer.loss in losses.PROBABILISTIC
-        )
+        spec.plot_samples(x, data, tmp, title=title, **extra)
 
 
 def _kept(rd: RunDir, last_ckpt: int | None) -> str:
@@ -420,7 +441,6 @@ def _finish(rd, spec, data, trainer, config, seconds, n_steps) -> None:
             path=tmp,
         )
         plt.close(fig)
-    x = generate(trainer.G, N_EVAL, config["z_dim"], EVAL_SEED, trainer.device)
     if spec.plot_samples is not None:
         z = np.random.default_rng(EVAL_SEED).standard_normal((1000, config["z_dim"])).astype(np.float32)
         _snapshot(spec, data, trainer, z, rd / RunDir.PLOTS / "samples.png", f"step {trainer.step_count}")
@@ -431,8 +451,10 @@ def _finish(rd, spec, data, trainer, config, seconds, n_steps) -> None:
         )
     problem = spec.eval_problem(data) if spec.eval_problem is not None else None
     if spec.evaluate is not None and problem is None:
-        result = spec.evaluate(data, x)
+        run = LoadedRun(config, spec, get_model(spec, config["model"]), trainer.variant, data, trainer.G,
+                        trainer.D, {})  # fmt: skip
+        result = evaluate_run(run, N_EVAL, EVAL_SEED, trainer.device, trainer.step_count)
         rd.write_json(
-            RunDir.EVAL, {"step": trainer.step_count, "n_samples": len(x), "seed": EVAL_SEED, **result}
+            RunDir.EVAL, {"step": trainer.step_count, "n_samples": N_EVAL, "seed": EVAL_SEED, **result}
         )
         print(f"step {trainer.step_count}: {result['summary']}")

@@ -10,8 +10,9 @@ What the trainer gets from here (see ``registry.py`` for the interface):
   (``data_dir`` / ``split`` / ``dataset`` from the config; the split is never swapped behind the user's
   back). ``sample(n, generator)`` draws n images uniformly with replacement using the generator the
   trainer checkpoints, as float32 (n, 1, 28, 28) in [-1, 1] (the range of G's tanh).
-- ``make_models``: the DCGAN pair of ``dcgan.py`` with N(0, 0.02) initialisation (drawn from minigan's
-  default generator, which the trainer seeds).
+- ``models``: ``dcgan`` (the default), the DCGAN pair of ``dcgan.py`` with N(0, 0.02) initialisation
+  (drawn from minigan's default generator, which the trainer seeds); the conditional models ``cgan``,
+  ``acgan``, ``projection`` and the semi-supervised ``sgan`` of ``variants/`` (chapters 11 and 15).
 - ``defaults``: the DCGAN recipe (batch 64, Adam(2e-4, (0.5, 0.999)), non-saturating loss, z in R^100)
   plus R1 on D (gamma 1) and a learning rate decaying linearly to 10 % over 12 000 steps: on the MNIST
   test images the plain recipe still favours some digits at step 12 000, this one does not (chapter 08,
@@ -32,6 +33,8 @@ from ..data.mnist import load_mnist, to_unit_range
 from ..random import default_generator
 from . import registry
 from .dcgan import dcgan
+from .registry import ModelSpec
+from .variants import acgan, cgan, projection, sgan
 
 IMAGE_DEFAULTS = {
     "steps": 12000,  # the quality budget of the README (which gives its time)
@@ -58,7 +61,8 @@ class ImageSampler:
     """One split of an image dataset in memory, sampled uniformly with replacement.
 
     ``images`` uint8 (N, 28, 28), ``labels`` int64 (N,); ``sample(n, generator)`` -> float32
-    (n, 1, 28, 28) in [-1, 1]. Holds no random state (the trainer passes and checkpoints the generator).
+    (n, 1, 28, 28) in [-1, 1]; ``sample_labelled`` the same images with their labels. Holds no random
+    state (the trainer passes and checkpoints the generator).
     """
 
     kind = "image"
@@ -72,12 +76,19 @@ class ImageSampler:
         return len(self.images)
 
     def sample(self, n: int, generator=None) -> np.ndarray:
+        return to_unit_range(self.images[self._indices(n, generator)])
+
+    def sample_labelled(self, n: int, generator=None) -> tuple[np.ndarray, np.ndarray]:
+        """(images float32 (n, 1, 28, 28) in [-1, 1], labels int64 (n,)): the same draw as ``sample``."""
+        idx = self._indices(n, generator)
+        return to_unit_range(self.images[idx]), self.labels[idx].astype(np.int64)
+
+    def _indices(self, n: int, generator) -> np.ndarray:
         if generator is None:
             generator = default_generator()
         elif not isinstance(generator, np.random.Generator):
             generator = np.random.default_rng(generator)
-        idx = generator.integers(0, len(self.images), int(n))
-        return to_unit_range(self.images[idx])
+        return generator.integers(0, len(self.images), int(n))
 
     def __repr__(self):
         return f"ImageSampler({self.name!r}, split={self.split!r}, n={len(self)})"
@@ -113,9 +124,12 @@ def eval_problem(data: ImageSampler) -> str | None:
     )
 
 
-def evaluate(data: ImageSampler, x: np.ndarray) -> dict:
-    """Image metrics of generated ``x`` vs the held-out real images, with the real-vs-real baseline."""
+def evaluate(data: ImageSampler, x: np.ndarray, labels: np.ndarray | None = None) -> dict:
+    """Image metrics of generated ``x`` vs the held-out real images, with the real-vs-real baseline; with
+    the ``labels`` x was drawn for (a conditional model), also conditional accuracy and intra-class FD
+    (``metrics.conditional``)."""
     from ..metrics.classifier import load_or_train, stderr_log
+    from ..metrics.conditional import conditional_metrics, format_conditional
     from ..metrics.image_eval import evaluate_images
 
     problem = eval_problem(data)
@@ -125,16 +139,38 @@ def evaluate(data: ImageSampler, x: np.ndarray) -> dict:
     if not np.isfinite(x).all():
         return {"summary": "generated images contain NaN or inf: nothing to evaluate", "finite": False}
     clf = load_or_train(data.images, data.labels, dataset=data.name, log=stderr_log)
-    return evaluate_images(x, clf, data.images)
+    result = evaluate_images(x, clf, data.images)
+    if labels is None:
+        return result
+    cond = conditional_metrics(x, labels, clf, data.images, data.labels)
+    result["conditional"] = cond
+    result["summary"] = (
+        f"conditional accuracy {100 * cond['accuracy']:.2f} % (lowest class "
+        f"{100 * cond['min_class_accuracy']:.2f} %; classifier on real {100 * cond['real_accuracy']:.2f} %), "
+        f"intra-class FD {cond['intra_fd']:.2f} (real {cond['real_intra_fd']:.2f}); " + result["summary"]
+    )
+    result["report"] += "\n  conditional (images drawn for each class asked for):\n" + format_conditional(
+        cond
+    )
+    return result
 
 
-def plot_samples(x, data, path, title=None, **_):
-    """An 8 x 8 grid of the first 64 images of ``x`` written to ``path``."""
+def plot_samples(x, data, path, title=None, labels=None, **_):
+    """An 8 x 8 grid of the first 64 images of ``x`` written to ``path``; with ``labels`` (one per image),
+    one row per class asked for, up to 10 images each."""
     import matplotlib.pyplot as plt
 
     from ..viz import plot_image_grid
 
-    fig = plot_image_grid(np.asarray(x)[:64], nrow=8, title=title, path=path)
+    x = np.asarray(x)
+    if labels is None:
+        fig = plot_image_grid(x[:64], nrow=8, title=title, path=path)
+    else:
+        labels = np.asarray(labels)
+        classes = np.unique(labels)
+        per_row = min(10, min(int((labels == c).sum()) for c in classes))
+        rows = np.concatenate([x[labels == c][:per_row] for c in classes])
+        fig = plot_image_grid(rows, nrow=per_row, title=title, path=path)
     plt.close(fig)
 
 
@@ -148,7 +184,13 @@ for _name, _desc in [
             kind="image",
             description=_desc,
             make_data=make_data,
-            make_models=make_models,
+            models=(
+                ModelSpec("dcgan", "unconditional DCGAN (chapter 08)", make_models),
+                cgan.MODEL,
+                acgan.MODEL,
+                projection.MODEL,
+                sgan.MODEL,
+            ),
             defaults=dict(IMAGE_DEFAULTS),
             evaluate=evaluate,
             plot_samples=plot_samples,

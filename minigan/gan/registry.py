@@ -1,11 +1,12 @@
-"""Datasets the trainer and the ``minigan`` command line know by name. Chapter 07 (training runs).
+"""Datasets and the GAN models that suit them, as the trainer and the ``minigan`` command line know them.
+Chapter 07 (training runs), chapter 11 (``--model``).
 
 A ``DatasetSpec`` bundles everything a run needs that depends on the data:
 
     make_data(config)     -> a sampler with ``sample(n, generator) -> float32 ndarray (n, ...)``: (n, 2) for
                              2-D toy data, (n, 1) for 1-D, (n, C, H, W) in [-1, 1] for images. It holds no
                              random state; the caller passes (and checkpoints) the generator.
-    make_models(config)   -> (G, D): G maps (n, z_dim) noise to samples, D maps samples to (n, 1) logits
+    models                the ``ModelSpec``s valid for this data, the default (``--model`` not given) first
     defaults              the hyper-parameters a run starts from (steps, batch_size, lr, z_dim, ...)
     evaluate(data, x)     -> dict of figures for generated samples x, with a one-line "summary"
     min_eval_samples      the fewest generated samples ``evaluate`` can give figures for
@@ -15,9 +16,21 @@ A ``DatasetSpec`` bundles everything a run needs that depends on the data:
     blas_threads          at most this many BLAS threads while training (None: BLAS's own choice); for
                           the toy MLPs' small matrices one thread is fastest, and far faster on a busy CPU
 
+A ``ModelSpec`` is one GAN variant on that data (``minigan train --model NAME``):
+
+    make_models(config)   -> (G, D): G maps (n, z_dim) noise (and labels) to samples, D samples to logits
+    make_variant(config)  -> the ``variants.Variant`` saying what a D step and a G step compute
+                             (default: the unconditional game with the config's loss / penalty / gamma)
+    make_batches(data, config) -> what real batches are drawn from: an object with ``sample(n, generator)``
+                             (default: the data sampler itself; labelled variants draw (x, y) pairs)
+    defaults              settings the model adds to or changes in the dataset's defaults
+    conditional           G takes class labels (``minigan sample --labels``)
+    evaluate(data, G, D, variant, config, n, seed) -> dict with a "summary" line; default: the dataset's
+                             ``evaluate`` on n unconditional samples
+
 Adding a dataset (MNIST, chapter 08) is one ``register(DatasetSpec(...))`` call in its own module plus
-its name in ``_PLUGINS`` below, so that it is imported on first use; the trainer and the CLI need no
-change.
+its name in ``_PLUGINS`` below, so that it is imported on first use; adding a model is one more
+``ModelSpec`` in its dataset's ``models``. The trainer and the CLI need no change.
 """
 
 from __future__ import annotations
@@ -32,19 +45,57 @@ import numpy as np
 from . import models
 
 
+def unconditional_variant(config: dict):
+    """The unconditional game with the run's adversarial loss, penalty and penalty weight."""
+    from .variants.unconditional import Unconditional
+
+    return Unconditional(config["loss"], config["penalty"], config["gamma"])
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    description: str
+    make_models: Callable[[dict], tuple]
+    make_variant: Callable[[dict], Any] = unconditional_variant
+    make_batches: Callable[[Any, dict], Any] | None = None
+    defaults: dict = field(default_factory=dict)
+    conditional: bool = False
+    evaluate: Callable[..., dict] | None = None
+
+    def batches(self, data, config: dict):
+        """The sampler real batches come from (see the module docstring)."""
+        return data if self.make_batches is None else self.make_batches(data, config)
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
     kind: str  # "toy" (1-D / 2-D points) or "image"
     description: str
     make_data: Callable[[dict], Any]
-    make_models: Callable[[dict], tuple]
+    models: tuple  # of ModelSpec, the default first
     defaults: dict = field(default_factory=dict)
     evaluate: Callable[[Any, np.ndarray], dict] | None = None
     plot_samples: Callable[..., None] | None = None
     blas_threads: int | None = None  # cap on BLAS threads while training (small matrices: 1 is fastest)
     min_eval_samples: int = 1
     eval_problem: Callable[[Any], str | None] | None = None
+
+    @property
+    def default_model(self) -> str:
+        return self.models[0].name
+
+    def model_names(self) -> list[str]:
+        return [m.name for m in self.models]
+
+    def model(self, name: str | None = None) -> ModelSpec:
+        """The model called ``name`` (None: the default); ValueError naming the valid ones otherwise."""
+        for m in self.models:
+            if m.name == (name or self.default_model):
+                return m
+        models = ", ".join(self.model_names())
+        raise ValueError(f"--model {name} is not a model of dataset {self.name} (its models: {models})")
 
 
 _REGISTRY: dict[str, DatasetSpec] = {}
@@ -61,6 +112,16 @@ def register(spec: DatasetSpec) -> DatasetSpec:
 def names() -> list[str]:
     """Every dataset name that ``get`` accepts."""
     return sorted(set(_REGISTRY) | set(_PLUGINS))
+
+
+def models_help() -> str:
+    """'ring8, ...: gan; mnist, fashion-mnist: dcgan (default), cgan, ...': the models of every dataset."""
+    groups: dict[str, list[str]] = {}
+    for name in names():
+        spec = get(name)
+        models = ", ".join([f"{spec.default_model} (default)"] + spec.model_names()[1:])
+        groups.setdefault(models, []).append(name)
+    return "; ".join(f"{', '.join(datasets)}: {models}" for models, datasets in groups.items())
 
 
 def get(name: str) -> DatasetSpec:
@@ -171,7 +232,7 @@ for _name, _desc in [
             kind="toy",
             description=_desc,
             make_data=_toy_data,
-            make_models=_toy_models,
+            models=(ModelSpec("gan", "MLP generator and discriminator (chapters 06-07)", _toy_models),),
             defaults=dict(TOY_DEFAULTS),
             evaluate=_toy_evaluate,
             plot_samples=_toy_plot,

@@ -25,7 +25,7 @@ from .matmul import matmul
 from .norm import norm
 from .pad import pad
 from .pool import avg_pool2d, max_pool2d
-from .reduce import amax, amin, argmax, argmin, max, maximum, mean, min, minimum, std, sum, var
+from .reduce import amax, amin, argmax, argmin, logsumexp, max, maximum, mean, min, minimum, std, sum, var
 from .shape import (
     astype,
     broadcast_to,
@@ -57,6 +57,7 @@ __all__ = [
     "abs",
     "add",
     "amax",
+    "logsumexp",
     "amin",
     "argmax",
     "argmin",

@@ -100,6 +100,7 @@ def install():
         "max": rd.max,
         "min": rd.min,
         "amax": rd.amax,
+        "logsumexp": rd.logsumexp,
         "amin": rd.amin,
         "argmax": rd.argmax,
         "argmin": rd.argmin,

@@ -224,3 +224,15 @@ def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -
 def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Standard deviation: sqrt of ``var`` (same arguments). Its gradient is infinite where std is 0."""
     return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def logsumexp(x, dim, keepdim: bool = False) -> Tensor:
+    """log sum_i exp(x_i) over ``dim``, computed as m + log sum exp(x - m) with m = max over ``dim``, so
+    that no exp overflows. The shift m is a constant of the graph (the result does not depend on it), so
+    the gradient is softmax(x) along ``dim``, and the second derivative follows from the ops used."""
+    from .elementwise import exp, log
+
+    axes = normalize_dims(dim, x.ndim)
+    m = amax(x, axes, keepdim=True).detach()
+    out = log(sum(exp(x - m), axes, keepdim=True)) + m
+    return out if keepdim else reshape(out, tuple(n for i, n in enumerate(x.shape) if i not in axes))

@@ -117,7 +117,8 @@ def test_mnist_plugin_sampler_and_models(tmp_path):
     a = data.sample(5, np.random.default_rng(1))
     assert a.shape == (5, 1, 28, 28) and a.dtype == np.float32 and a.min() >= -1 and a.max() <= 1
     np.testing.assert_array_equal(a, data.sample(5, np.random.default_rng(1)))
-    G, D = spec.make_models(config)
+    assert spec.default_model == "dcgan"
+    G, D = spec.model().make_models(config)
     assert count_parameters(G) == 778305
     spec.plot_samples(a, data, tmp_path / "grid.png", title="t")
     assert (tmp_path / "grid.png").stat().st_size > 0

@@ -234,6 +234,12 @@ register(
     domain="distinct values (std > 0)",
     float32_tol=1e-3,
 )
+register(
+    "logsumexp",
+    lambda x, dim=None, keepdim=False: mg.logsumexp(x, dim, keepdim),
+    lambda a, dim=None, keepdim=False: np.log(np.sum(np.exp(a), axis=axes_of(dim, a.ndim), keepdims=keepdim)),
+    reduction_case(min_dims=1),
+)
 register("amax", mg.amax, reduce_ref(np.max), reduction_case(distinct=True), domain="no ties")
 register("amin", mg.amin, reduce_ref(np.min), reduction_case(distinct=True), domain="no ties")
 register("max_all", lambda x: mg.max(x), np.max, unary(distinct=True), domain="no ties", op="max")

@@ -1,0 +1,103 @@
+"""What every GAN variant shares: the ``Variant`` interface the game loop calls. Chapter 06 (the game),
+chapter 11 (conditional GANs) and every variant after it.
+
+The loop (``minigan.gan.Trainer``) owns the order of the moves: k D steps, then one G step with D's
+weights frozen; zeroing, back-propagating and applying the gradients; the record, the NaN stop, the state
+and the checkpoints. A variant owns only what one move computes:
+
+    d_loss(t, batch) -> (L_D, record)   L_D: the 0-d tensor D minimises (penalties included), built from
+                                        the real ``batch`` and fresh fakes; record: floats to report
+    g_loss(t, n)     -> (L_G, record)   L_G: the 0-d tensor G minimises for a batch of n fakes
+    generate(G, z, labels)              G's samples for noise z (and labels, for a conditional variant)
+
+``t`` is the trainer: the variant reads ``t.G``, ``t.D``, ``t.sample_z``, ``t.device`` from it. A
+``batch`` is what the trainer's ``sample_real(n)`` returns, as Tensors: an image batch x for the
+unconditional game, (x, y) for a conditional one, whatever a variant documents otherwise.
+
+Every record holds ``loss_D`` (the adversarial part of L_D, without penalties), ``penalty``, ``D_x``,
+``D_G_z``, ``V`` (``adversarial_record``) and ``loss_G``; a variant adds its own terms (the class
+cross-entropy of ACGAN, the supervised loss of the semi-supervised GAN, ...).
+"""
+
+from __future__ import annotations
+
+from ...autograd import Tensor, no_grad
+from ...creation import randint
+from ...nn import functional as F
+from .. import losses
+from ..penalties import gradient_penalty, r1_penalty
+
+PENALTIES = (None, "wgan-gp", "r1")
+DEFAULT_GAMMA = {"wgan-gp": 10.0, "r1": 1.0}
+
+
+class Variant:
+    """Base class: an adversarial ``loss`` (one of ``losses.LOSSES``) with an optional ``penalty`` on D
+    (None, "r1" on real data, "wgan-gp" on interpolates) of weight ``gamma`` (default 1 for R1, 10 for
+    WGAN-GP). Subclasses implement ``d_loss`` and ``g_loss``."""
+
+    name = "gan"
+    conditional = False  # True: G takes labels, and sampling may ask for them
+    n_classes = 0
+
+    def __init__(self, loss: str = "nonsaturating", penalty: str | None = None, gamma: float | None = None):
+        losses.check_loss(loss)
+        if penalty not in PENALTIES:
+            raise ValueError(f"unknown penalty {penalty!r}; valid: none, wgan-gp, r1")
+        self.loss, self.penalty = loss, penalty
+        self.gamma = DEFAULT_GAMMA.get(penalty, 0.0) if gamma is None else float(gamma)
+
+    def d_loss(self, t, batch) -> tuple[Tensor, dict]:
+        raise NotImplementedError
+
+    def g_loss(self, t, n: int) -> tuple[Tensor, dict]:
+        raise NotImplementedError
+
+    def generate(self, G, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """G's samples for noise ``z``; an unconditional G takes no labels."""
+        if labels is not None:
+            raise ValueError(f"the {self.name} generator is unconditional: it takes no labels")
+        return G(z)
+
+    def state_dict(self) -> dict:
+        """The variant's own training state (none here; image pools or an EMA of G would go here)."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+    # -- helpers the variants share ------------------------------------------------------------------
+    def real_output(self, D, x_real: Tensor) -> tuple[Tensor, Tensor | None]:
+        """(D(x_real), R1 penalty or None): with R1 the penalty reuses the forward pass it needs."""
+        if self.penalty == "r1":
+            pen, out = r1_penalty(D, x_real, self.gamma, return_output=True)
+            return out, pen
+        return D(x_real), None
+
+    def fake_penalty(self, D, x_real: Tensor, x_fake: Tensor, pen: Tensor | None) -> Tensor | None:
+        """``pen`` plus the WGAN-GP term on interpolates of x_real and x_fake, when that is the penalty."""
+        if self.penalty == "wgan-gp":
+            return gradient_penalty(D, x_real, x_fake, self.gamma)
+        return pen
+
+    def report(self, out: Tensor) -> float:
+        """Mean D output as reported: a probability for the probabilistic losses, the raw output otherwise."""
+        with no_grad():
+            d = F.sigmoid(out) if self.loss in losses.PROBABILISTIC else out
+            return float(d.mean().item())
+
+    def adversarial_record(self, loss: Tensor, pen: Tensor | None, real: Tensor, fake: Tensor) -> dict:
+        """loss_D, penalty, D_x, D_G_z and V = E log D(x) + E log(1 - D(G(z))) of one D step's logits."""
+        with no_grad():
+            v = float(losses.value(real.detach(), fake.detach()).item())
+        return {
+            "loss_D": float(loss.item()),
+            "penalty": 0.0 if pen is None else float(pen.item()),
+            "D_x": self.report(real),
+            "D_G_z": self.report(fake),
+            "V": v,
+        }
+
+    def fake_labels(self, t, n: int) -> Tensor:
+        """n labels for fakes, uniform over the classes, from minigan's default generator (checkpointed)."""
+        return randint(0, self.n_classes, (n,), device=t.device)

@@ -1,0 +1,261 @@
+"""Semi-supervised GAN (Salimans et al., 2016, "Improved techniques for training GANs"). Chapter 15.
+
+The discriminator is a K-class classifier (K = 10 digits) whose logits l(x) also say "real or fake":
+with Z(x) = sum_k exp l_k(x), read D(x) = Z(x) / (Z(x) + 1), i.e. the real / fake logit is
+s(x) = logsumexp_k l_k(x) (a (K+1)-th "fake" class with its logit fixed at 0). Then
+
+    D step:  L_D = CE(l(x_lab), y_lab)                                    supervised, on the few labels
+                 - E log D(x_unl) - E log(1 - D(G(z)))                    unsupervised, on everything else
+                 = CE + E softplus(-s(x_unl)) + E softplus(s(G(z)))
+    G step:  feature matching: L_G = || E f(x_unl) - E f(G(z)) ||^2 / dim f
+             f = the activations of D's last hidden layer (G matches the statistics D looks at instead
+             of maximising D's output, which keeps G from over-training on the current D)
+
+Why it helps: telling real digits from almost-real ones forces D's features to describe digits well,
+and the classifier on top of them then needs few labels. The models follow the paper's MNIST ones:
+
+    D: x (N, 1, 28, 28) -> flatten -> noise(0.3) -> [Linear -> ReLU -> noise(0.5)] for widths 1000, 500,
+       250, 250, 250  (= f, (N, 250)) -> Linear(250, 10) = class logits l (N, 10)
+    G: z (N, 100) -> [Linear -> BatchNorm1d -> Softplus] for widths 500, 500 -> Linear(500, 784) -> Tanh
+       -> (N, 1, 28, 28)
+    noise(s): adds N(0, s^2) in training only (the paper's regulariser; weight normalisation, which the
+       paper also uses, is left out here)
+
+A batch is (x_unl (N, 1, 28, 28), x_lab (N, 1, 28, 28), y_lab int64 (N,)) from ``SemiSupervisedBatches``:
+``labeled`` images of the training part (labeled / 10 per class, chosen by the seed), drawn with
+replacement, and unlabelled images from all of it. The held-out images (the evaluation classifier's
+2 000, ``metrics.classifier.holdout_split``) are never drawn. ``minigan eval`` reports D's accuracy on them
+next to the same D trained on the labelled images alone (``evaluate`` below).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import nn
+from ...autograd import no_grad
+from ...creation import randn
+from ...nn import functional as F
+from .. import losses
+from ..registry import ModelSpec
+from .base import Variant
+
+N_CLASSES = 10
+
+
+class GaussianNoise(nn.Module):
+    """x + N(0, std^2) in training (drawn from minigan's default generator), x itself in eval mode."""
+
+    def __init__(self, std: float):
+        super().__init__()
+        self.std = float(std)
+
+    def forward(self, x):
+        if not self.training or self.std == 0:
+            return x
+        return x + self.std * randn(*x.shape, dtype=x.dtype, device=x.device)
+
+
+class ClassifierDiscriminator(nn.Module):
+    """x (N, 1, 28, 28) -> class logits (N, 10); ``features(x)`` -> the last hidden layer f (N, 250)."""
+
+    def __init__(self, widths=(1000, 500, 250, 250, 250), n_classes=N_CLASSES, noise=(0.3, 0.5)):
+        super().__init__()
+        layers, width = [nn.Flatten(), GaussianNoise(noise[0])], 28 * 28
+        for w in widths:
+            layers += [nn.Linear(width, w), nn.ReLU(), GaussianNoise(noise[1])]
+            width = w
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(width, n_classes)
+
+    def features(self, x):
+        return self.body(x)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+def mlp_generator(z_dim: int = 100, widths=(500, 500)) -> nn.Sequential:
+    layers, width = [], z_dim
+    for w in widths:
+        layers += [nn.Linear(width, w), nn.BatchNorm1d(w), nn.Softplus()]
+        width = w
+    return nn.Sequential(*layers, nn.Linear(width, 28 * 28), nn.Tanh(), nn.Unflatten(1, (1, 28, 28)))
+
+
+def real_fake_logit(logits):
+    """s(x) = logsumexp_k l_k(x): D(x) = sigmoid(s) = Z / (Z + 1)."""
+    return logits.logsumexp(1, keepdim=True)
+
+
+class SemiSupervised(Variant):
+    """The semi-supervised game (module docstring). D(x) -> class logits; the loss is fixed (the
+    non-saturating one on s(x)), and there is no penalty."""
+
+    name = "sgan"
+
+    def __init__(self):
+        super().__init__("nonsaturating", None, None)
+
+    def d_loss(self, t, batch):
+        x_unl, x_lab, y_lab = batch
+        with no_grad():
+            x_fake = t.G(t.sample_z(x_unl.shape[0]))
+        l_lab = t.D(x_lab)
+        sup = F.cross_entropy(l_lab, y_lab)
+        real, fake = real_fake_logit(t.D(x_unl)), real_fake_logit(t.D(x_fake))
+        unsup = losses.d_loss("nonsaturating", real, fake)
+        record = self.adversarial_record(unsup, None, real, fake)
+        record["loss_sup"] = float(sup.item())
+        with no_grad():
+            record["acc_lab"] = float((l_lab.argmax(1) == y_lab).float().mean().item())
+        return sup + unsup, record
+
+    def g_loss(self, t, n):
+        x_unl = t.sample_real(n)[0]  # real features to match (D's noise layers draw as in its D step)
+        x_unl = t._real(x_unl)
+        with no_grad():
+            f_real = t.D.features(x_unl).mean(0)
+        f_fake = t.D.features(t.G(t.sample_z(n))).mean(0)
+        loss = ((f_real - f_fake) ** 2).mean()
+        return loss, {"loss_G": float(loss.item())}
+
+
+class SemiSupervisedBatches:
+    """(x_unl, x_lab, y_lab) batches over the training part of ``data`` (module docstring)."""
+
+    def __init__(self, data, labeled: int, seed: int):
+        from ...metrics.classifier import DEFAULT_CONFIG, holdout_split
+
+        self.data = data
+        self.train_idx, self.holdout_idx = holdout_split(
+            len(data), DEFAULT_CONFIG["n_holdout"], DEFAULT_CONFIG["seed"]
+        )
+        problem = labeled_problem(labeled, data.labels[self.train_idx])
+        if problem:
+            raise ValueError(problem)
+        rng = np.random.default_rng([seed, 7])
+        y = data.labels[self.train_idx]
+        picks = [rng.choice(self.train_idx[y == c], labeled // N_CLASSES, replace=False) for c in range(10)]
+        self.labeled_idx = np.sort(np.concatenate(picks))
+
+    def sample(self, n: int, generator):
+        from ...data.mnist import to_unit_range
+
+        unl = self.train_idx[generator.integers(0, len(self.train_idx), n)]
+        lab = self.labeled_idx[generator.integers(0, len(self.labeled_idx), n)]
+        images, labels = self.data.images, self.data.labels
+        return to_unit_range(images[unl]), to_unit_range(images[lab]), labels[lab].astype(np.int64)
+
+
+def labeled_problem(labeled: int, train_labels) -> str | None:
+    """Why ``--labeled`` cannot be used with these training labels (None if it can)."""
+    counts = np.bincount(np.asarray(train_labels), minlength=N_CLASSES)
+    if labeled < N_CLASSES or labeled % N_CLASSES:
+        return f"--labeled {labeled} must be a positive multiple of {N_CLASSES} (the same number per class)"
+    if labeled // N_CLASSES > counts.min():
+        return (
+            f"--labeled {labeled} is larger than the training part of the split allows: it needs "
+            f"{labeled // N_CLASSES} images of every class, and class {counts.argmin()} has {counts.min()} "
+            f"(of {len(train_labels)} training images)"
+        )
+    return None
+
+
+def accuracy(D, images, labels, batch: int = 1000) -> float:
+    """D's class accuracy on uint8 ``images`` (N, 28, 28) with ``labels`` (N,), in eval mode (no noise)."""
+    from ...creation import tensor
+    from ...data.mnist import to_unit_range
+
+    was_training = D.training
+    D.eval()
+    right = 0
+    try:
+        with no_grad():
+            for i in range(0, len(images), batch):
+                logits = D(tensor(to_unit_range(images[i : i + batch]), device=_device(D)))
+                right += int((logits.argmax(1).numpy() == labels[i : i + batch]).sum())
+    finally:
+        D.train(was_training)
+    return right / len(images)
+
+
+def _device(module) -> str:
+    return next(iter(module.parameters())).device
+
+
+def supervised_baseline(batches: SemiSupervisedBatches, config: dict, steps: int) -> nn.Module:
+    """The same D trained on the labelled images alone: ``steps`` Adam steps of CE on batches drawn from
+    them, with the run's batch size, learning rate and schedule, seeded by the run's seed. The global RNG
+    state is restored afterwards."""
+    from ... import optim
+    from ...creation import tensor
+    from ...data.mnist import to_unit_range
+    from ...optim.schedule import lr_factor, set_lr
+    from ...random import get_rng_state, manual_seed, set_rng_state
+
+    saved = get_rng_state()
+    try:
+        manual_seed(config["seed"])
+        D = ClassifierDiscriminator()
+        opt = optim.Adam(D.parameters(), lr=config["lr"], betas=tuple(config["betas"]))
+        rng = np.random.default_rng([config["seed"], 8])
+        images, labels = batches.data.images, batches.data.labels
+        for step in range(steps):
+            set_lr([opt], config["lr"] * lr_factor(step, config["lr_decay_steps"]))
+            idx = batches.labeled_idx[rng.integers(0, len(batches.labeled_idx), config["batch_size"])]
+            loss = F.cross_entropy(
+                D(tensor(to_unit_range(images[idx]))), tensor(labels[idx].astype(np.int64))
+            )
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    finally:
+        set_rng_state(saved)
+    return D
+
+
+def evaluate(data, G, D, variant, config, n, seed, step) -> dict:
+    """D's accuracy on the held-out images, next to the supervised baseline trained for ``step`` steps."""
+    batches = SemiSupervisedBatches(data, config["labeled"], config["seed"])
+    hold = batches.holdout_idx
+    images, labels = data.images[hold], data.labels[hold]
+    acc = accuracy(D, images, labels)
+    base = accuracy(supervised_baseline(batches, config, step).to(_device(D)), images, labels)
+    err, err_b = 1 - acc, 1 - base
+    out = {
+        "labeled": config["labeled"],
+        "n_train": len(batches.train_idx),
+        "n_heldout": len(hold),
+        "accuracy": acc,
+        "error": err,
+        "baseline_accuracy": base,
+        "baseline_error": err_b,
+        "error_ratio": err_b / err if err > 0 else float("inf"),
+    }
+    out["summary"] = (
+        f"semi-supervised D: {100 * err:.2f} % error on {len(hold)} held-out images "
+        f"({config['labeled']} labels, {len(batches.train_idx)} training images); the same D trained on "
+        f"the {config['labeled']} labelled images alone: {100 * err_b:.2f} %"
+    )
+    return out
+
+
+MODEL = ModelSpec(
+    "sgan",
+    "semi-supervised GAN: D a 10-class classifier from --labeled labels, feature matching (chapter 15)",
+    lambda config: (mlp_generator(config["z_dim"]), ClassifierDiscriminator()),
+    make_variant=lambda config: SemiSupervised(),
+    make_batches=lambda data, config: SemiSupervisedBatches(data, config["labeled"], config["seed"]),
+    defaults={
+        "labeled": 100,
+        "batch_size": 100,
+        "lr": 3e-3,
+        "betas": [0.5, 0.999],
+        "penalty": None,
+        "gamma": None,
+        "steps": 6000,
+        "lr_decay_steps": 6000,
+    },  # fmt: skip
+    evaluate=evaluate,
+)
