@@ -15,7 +15,8 @@ from .common import CLIError
 def add_parser(sub):
     p = sub.add_parser(
         "bench",
-        help="benchmark the matmul / conv kernels (--dcgan: a DCGAN training iteration)",
+        help="benchmark the matmul / conv kernels (--dcgan: a DCGAN training iteration; --conditional: "
+        "a conditional step against a DCGAN step)",
         add_help=False,
     )
     p.set_defaults(func=run)
@@ -26,6 +27,10 @@ def run(args) -> int:
         from ..gan import dcgan_bench
 
         return int(dcgan_bench.main(list(args.extra[1:])) or 0)
+    if args.extra[:1] == ["--conditional"]:  # what a label costs per step (chapter 11)
+        from ..gan import conditional_bench
+
+        return int(conditional_bench.main(list(args.extra[1:])) or 0)
     try:
         bench = importlib.import_module("minigan.kernels.bench")
     except ModuleNotFoundError as err:

@@ -5,9 +5,13 @@ Draws ``--n`` samples (default 2500, the VEEGAN / PacGAN protocol) from noise se
 (default 0, as the evaluation at the end of ``minigan train``) and prints, for ring8 / grid25: modes
 covered, % high-quality samples (within 3 std of a mode), reverse KL between the modes' share of the
 high-quality samples and the uniform weights; plus a histogram Jensen-Shannon divergence against as many
-data samples. The figures are also written to RUN/eval.json (strict JSON: a NaN or infinite figure is
-stored as null, with a note). ``--n`` below what the dataset's evaluation needs, a dataset too small for
-it, or more samples than fit in memory stop the command before anything is computed.
+data samples; for images, chapter 09's metrics next to a real-vs-real baseline, and for a conditional
+model (chapter 11) conditional accuracy and intra-class Fréchet distance, per class and overall, with the
+samples drawn n / 10 per class; for the semi-supervised GAN (chapter 15) its discriminator's accuracy on
+the held-out images next to the same network trained on the labelled images alone. The figures are also
+written to RUN/eval.json (strict JSON: a NaN or infinite figure is stored as null, with a note). ``--n``
+below what the dataset's evaluation needs (or not a multiple of 10 for a conditional model), a dataset
+too small for it, or more samples than fit in memory stop the command before anything is computed.
 """
 
 from __future__ import annotations

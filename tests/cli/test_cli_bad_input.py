@@ -74,8 +74,10 @@ def test_every_datasets_defaults_pass_the_checks():
     from minigan.cli.common import known_settings
 
     for name in registry.names():
-        known = known_settings(name, registry.get(name))
-        assert check(known, known, str) == known
+        spec = registry.get(name)
+        for model in spec.model_names():
+            known = known_settings(name, spec, model)
+            assert check(known, known, str) == known and known["model"] == model
 
 
 def test_check_names_unknown_keys_and_converts_ints_of_float_keys():

@@ -5,8 +5,8 @@ with Z(x) = sum_k exp l_k(x), read D(x) = Z(x) / (Z(x) + 1), i.e. the real / fak
 s(x) = logsumexp_k l_k(x) (a (K+1)-th "fake" class with its logit fixed at 0). Then
 
     D step:  L_D = CE(l(x_lab), y_lab)                                    supervised, on the few labels
-                 - E log D(x_unl) - E log(1 - D(G(z)))                    unsupervised, on everything else
-                 = CE + E softplus(-s(x_unl)) + E softplus(s(G(z)))
+                 + 1/2 [- E log D(x_unl) - E log(1 - D(G(z)))]            unsupervised, on everything else
+                 = CE + 1/2 [E softplus(-s(x_unl)) + E softplus(s(G(z)))]  (the 1/2 as in the paper's code)
     G step:  feature matching: L_G = || E f(x_unl) - E f(G(z)) ||^2 / dim f
              f = the activations of D's last hidden layer (G matches the statistics D looks at instead
              of maximising D's output, which keeps G from over-training on the current D)
@@ -14,12 +14,18 @@ s(x) = logsumexp_k l_k(x) (a (K+1)-th "fake" class with its logit fixed at 0). T
 Why it helps: telling real digits from almost-real ones forces D's features to describe digits well,
 and the classifier on top of them then needs few labels. The models follow the paper's MNIST ones:
 
-    D: x (N, 1, 28, 28) -> flatten -> noise(0.3) -> [Linear -> ReLU -> noise(0.5)] for widths 1000, 500,
-       250, 250, 250  (= f, (N, 250)) -> Linear(250, 10) = class logits l (N, 10)
-    G: z (N, 100) -> [Linear -> BatchNorm1d -> Softplus] for widths 500, 500 -> Linear(500, 784) -> Tanh
-       -> (N, 1, 28, 28)
-    noise(s): adds N(0, s^2) in training only (the paper's regulariser; weight normalisation, which the
-       paper also uses, is left out here)
+    D: x (N, 1, 28, 28) -> flatten -> noise(0.6) -> [NormedLinear -> ReLU -> noise(0.5)] for widths 1000,
+       500, 250, 250, 250 (f = the last ReLU's output, (N, 250), before its noise) -> NormedLinear(250, 10)
+       = class logits l (N, 10)
+    G: z (N, 100) -> [Linear -> BatchNorm1d -> Softplus] for widths 500, 500 -> NormedLinear(500, 784)
+       -> Tanh -> (N, 1, 28, 28)
+    noise(s): adds N(0, s^2) in training only, the paper's regulariser (its 0.3 on pixels in [0, 1] is
+       0.6 on our pixels in [-1, 1])
+    NormedLinear: weight normalisation, W = g v / ||v|| row by row. In D, g and b are set from the first
+       training batch so that every unit starts with mean 0 and variance 1 on it (data-dependent
+       initialisation), and only the output layer's g is trained afterwards; every unit of the hidden
+       layers sees its input through a weight vector of fixed length, so D's features cannot grow
+       without bound while G chases their means. In G's output layer g is trained from 1.
 
 A batch is (x_unl (N, 1, 28, 28), x_lab (N, 1, 28, 28), y_lab int64 (N,)) from ``SemiSupervisedBatches``:
 ``labeled`` images of the training part (labeled / 10 per class, chosen by the seed), drawn with
@@ -34,8 +40,9 @@ import numpy as np
 
 from ... import nn
 from ...autograd import no_grad
-from ...creation import randn
+from ...creation import ones, randn, tensor, zeros
 from ...nn import functional as F
+from ...ops.linear import linear
 from .. import losses
 from ..registry import ModelSpec
 from .base import Variant
@@ -56,23 +63,59 @@ class GaussianNoise(nn.Module):
         return x + self.std * randn(*x.shape, dtype=x.dtype, device=x.device)
 
 
+class NormedLinear(nn.Module):
+    """y = x W^T + b with W = g * v / ||v|| row by row: weight normalisation, each output unit's weight
+    vector of length g. x (N, in_features) -> (N, out_features).
+
+    ``train_scale=False`` keeps g fixed (a buffer) after it is set; ``data_init=True`` sets g and b from
+    the first batch seen in training, so that the layer's outputs on it have mean 0 and variance 1 per
+    unit (the data-dependent initialisation of weight normalisation: every layer of a deep MLP then starts
+    in the same range). ``initialised`` (a buffer) records that it happened, so a resumed run does not
+    repeat it, and a frozen layer (D during G's step) never does it. v starts N(0, 0.1^2), g at 1, b at 0."""
+
+    def __init__(self, in_features: int, out_features: int, train_scale=False, data_init=False):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.v = nn.Parameter(randn(out_features, in_features) * 0.1)
+        self.bias = nn.Parameter(zeros(out_features))
+        if train_scale:
+            self.g = nn.Parameter(ones(out_features))
+        else:
+            self.register_buffer("g", ones(out_features))
+        self.register_buffer("initialised", tensor(0.0 if data_init else 1.0))
+
+    def weight(self):
+        return self.v * (self.g / (self.v * self.v).sum(1).sqrt()).reshape(-1, 1)
+
+    def forward(self, x):
+        if self.training and self.v.requires_grad and not self.initialised.item():  # frozen: G's step
+            with no_grad():
+                a = linear(x, self.weight())
+                m, s = a.mean(0), ((a - a.mean(0)) ** 2).mean(0).sqrt()
+                self.g.copy_(self.g / s)
+                self.bias.copy_(-m / s)
+                self.initialised.fill_(1.0)
+        return linear(x, self.weight(), self.bias)
+
+
 class ClassifierDiscriminator(nn.Module):
     """x (N, 1, 28, 28) -> class logits (N, 10); ``features(x)`` -> the last hidden layer f (N, 250)."""
 
-    def __init__(self, widths=(1000, 500, 250, 250, 250), n_classes=N_CLASSES, noise=(0.3, 0.5)):
+    def __init__(self, widths=(1000, 500, 250, 250, 250), n_classes=N_CLASSES, noise=(0.6, 0.5)):
         super().__init__()
         layers, width = [nn.Flatten(), GaussianNoise(noise[0])], 28 * 28
         for w in widths:
-            layers += [nn.Linear(width, w), nn.ReLU(), GaussianNoise(noise[1])]
+            layers += [NormedLinear(width, w, data_init=True), nn.ReLU(), GaussianNoise(noise[1])]
             width = w
-        self.body = nn.Sequential(*layers)
-        self.head = nn.Linear(width, n_classes)
+        self.body = nn.Sequential(*layers[:-1])  # f: the last hidden layer, before its noise
+        self.noise = layers[-1]
+        self.head = NormedLinear(width, n_classes, train_scale=True, data_init=True)
 
     def features(self, x):
         return self.body(x)
 
     def forward(self, x):
-        return self.head(self.body(x))
+        return self.head(self.noise(self.body(x)))
 
 
 def mlp_generator(z_dim: int = 100, widths=(500, 500)) -> nn.Sequential:
@@ -80,7 +123,8 @@ def mlp_generator(z_dim: int = 100, widths=(500, 500)) -> nn.Sequential:
     for w in widths:
         layers += [nn.Linear(width, w), nn.BatchNorm1d(w), nn.Softplus()]
         width = w
-    return nn.Sequential(*layers, nn.Linear(width, 28 * 28), nn.Tanh(), nn.Unflatten(1, (1, 28, 28)))
+    out = NormedLinear(width, 28 * 28, train_scale=True)
+    return nn.Sequential(*layers, out, nn.Tanh(), nn.Unflatten(1, (1, 28, 28)))
 
 
 def real_fake_logit(logits):
@@ -104,7 +148,7 @@ class SemiSupervised(Variant):
         l_lab = t.D(x_lab)
         sup = F.cross_entropy(l_lab, y_lab)
         real, fake = real_fake_logit(t.D(x_unl)), real_fake_logit(t.D(x_fake))
-        unsup = losses.d_loss("nonsaturating", real, fake)
+        unsup = 0.5 * losses.d_loss("nonsaturating", real, fake)
         record = self.adversarial_record(unsup, None, real, fake)
         record["loss_sup"] = float(sup.item())
         with no_grad():
