@@ -291,6 +291,22 @@ save(fig, "06_saturation_race.png")
 # Now both players learn: $k = 1$ discriminator step, then one generator step, alternating
 # (`Trainer.step`), with the non-saturating loss and Adam. Each step returns a record; we keep the
 # records for the curves and a few generator snapshots for an animation.
+#
+# Here is the game as minigan plays it, in two parts. What one move *computes* is the variant's (the
+# unconditional game of this chapter; chapter 11 adds labels with the same loop): a D move builds the loss
+# from a real batch and fakes held constant, a G move from fresh fakes. How a move is *played* is the
+# loop's: zero the gradients, back-propagate, check for NaN, step the optimizer, and for G's move freeze
+# D's weights first.
+
+# %%
+import inspect
+
+from minigan.gan.variants import Unconditional
+
+print(inspect.getsource(Unconditional.d_loss))
+print(inspect.getsource(Unconditional.g_loss))
+print(inspect.getsource(Trainer.d_step))
+print(inspect.getsource(Trainer.g_step))
 
 # %%
 mg.manual_seed(3)

@@ -117,6 +117,10 @@ class Trainer:
             return type(x)(self._real(a) for a in x)
         return x if isinstance(x, Tensor) else tensor(x, device=self.device)
 
+    def real_batch(self, n: int):
+        """A fresh real batch of n from ``sample_real``, as Tensors on the trainer's device."""
+        return self._real(self.sample_real(n))
+
     def _check(self, what: str, value: float):
         if not math.isfinite(value):
             raise NonFiniteError(self.step_count + 1, what, value)
@@ -154,7 +158,7 @@ class Trainer:
     def step(self) -> dict:
         """k d_steps on fresh real batches, then one g_step; returns the record (see module docstring)."""
         for _ in range(self.k):
-            record = self.d_step(self.sample_real(self.batch_size))
+            record = self.d_step(self.real_batch(self.batch_size))
         record.update(self.g_step())
         self.step_count += 1
         return {"step": self.step_count, **record}

@@ -4,13 +4,18 @@
     y[..., :] = w[idx[...], :]      w: (num_embeddings, dim), idx: ints of any shape -> idx.shape + (dim,)
 
 Its gradient scatters back: gw[k] = sum of gy over the positions where idx == k (an index that occurs
-twice gets both contributions, hence ``add.at`` rather than assignment), O(idx.size * dim), and rows
-never looked up get 0. The scatter is linear in gy and its adjoint is the lookup again, so
+twice gets both contributions, hence a scatter-ADD rather than assignment), O(idx.size * dim), and rows
+never looked up get 0. On the CPU the scatter sorts the indices (stably) and sums each run of equal
+ones with ``np.add.reduceat``: NumPy's ``add.at`` does the same sums one element at a time and was 20x
+slower for a class-conditional layer's (64, 6272) gradient; on a GPU ``cupy.add.at`` is a native
+scatter. The scatter is linear in gy and its adjoint is the lookup again, so
 EmbeddingBackward's backward is Embedding: gradients of any order work. With ``padding_idx`` that row
 gets no gradient (PyTorch's semantics).
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
@@ -22,7 +27,14 @@ def _scatter_add(num_rows, idx, gy, padding_idx):
     xp = array_module(gy)
     dim = gy.shape[-1]
     gw = xp.zeros((num_rows, dim), dtype=gy.dtype)
-    xp.add.at(gw, idx.reshape(-1), gy.reshape(-1, dim))
+    idx, gy = idx.reshape(-1), gy.reshape(-1, dim)
+    if xp is np and idx.size:
+        order = np.argsort(idx, kind="stable")  # equal indices keep their order: sums in a fixed order
+        sorted_idx = idx[order]
+        starts = np.flatnonzero(np.r_[True, sorted_idx[1:] != sorted_idx[:-1]])
+        gw[sorted_idx[starts]] = np.add.reduceat(gy[order], starts, axis=0)
+    else:
+        xp.add.at(gw, idx, gy)
     if padding_idx is not None:
         gw[padding_idx] = 0
     return gw

@@ -202,3 +202,24 @@ def test_sgan_g_step_matches_features_and_leaves_d_alone():
     assert last < 0.5 * first  # G learns to match D's feature means
     assert all(np.array_equal(a, p.detach().numpy()) for a, p in zip(d_before, D.parameters()))
     assert all(np.array_equal(g, p.grad.numpy()) for g, p in zip(d_grads, D.parameters()))  # none added
+
+
+def test_normed_linear_starts_normalised_on_its_first_training_batch_and_only_then():
+    from minigan.gan.variants.sgan import NormedLinear
+
+    mg.manual_seed(0)
+    layer = NormedLinear(6, 4, data_init=True)
+    x = mg.tensor(np.random.default_rng(0).normal(3.0, 2.0, (64, 6)).astype(np.float32))
+    y = layer(x).detach().numpy()
+    np.testing.assert_allclose(y.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(y.std(0), 1, rtol=1e-4)
+    w = layer.weight().detach().numpy()
+    np.testing.assert_allclose(np.linalg.norm(w, axis=1), layer.g.numpy(), rtol=1e-5)
+    assert float(layer.initialised.item()) == 1.0 and "initialised" in layer.state_dict()
+    again = layer(x * 5.0).detach().numpy()  # initialised once: a new batch is not renormalised
+    assert again.std(0).min() > 3
+    frozen = NormedLinear(6, 4, data_init=True)
+    for p in frozen.parameters():
+        p.requires_grad = False
+    frozen(x)
+    assert float(frozen.initialised.item()) == 0.0  # a frozen D (G's step) is never initialised

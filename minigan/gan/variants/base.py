@@ -10,7 +10,8 @@ and the checkpoints. A variant owns only what one move computes:
     g_loss(t, n)     -> (L_G, record)   L_G: the 0-d tensor G minimises for a batch of n fakes
     generate(G, z, labels)              G's samples for noise z (and labels, for a conditional variant)
 
-``t`` is the trainer: the variant reads ``t.G``, ``t.D``, ``t.sample_z``, ``t.device`` from it. A
+``t`` is the trainer: the variant reads ``t.G``, ``t.D``, ``t.sample_z``, ``t.device`` (and, for a
+second real batch, ``t.real_batch(n)``) from it. A
 ``batch`` is what the trainer's ``sample_real(n)`` returns, as Tensors: an image batch x for the
 unconditional game, (x, y) for a conditional one, whatever a variant documents otherwise.
 

@@ -16,7 +16,8 @@ its own, then scales and shifts with the gain and bias of the sample's class,
 
     out = gamma[y] * (h - mean) / sqrt(var + eps) + beta[y]       gamma, beta: (10, C) tables
 
-so the label modulates every layer of G rather than only its input (the idea StyleGAN grows, chapter 14).
+so the label modulates every layer of G rather than only its input (the idea style-based generators
+grow into).
 """
 
 from __future__ import annotations

@@ -156,8 +156,7 @@ class SemiSupervised(Variant):
         return sup + unsup, record
 
     def g_loss(self, t, n):
-        x_unl = t.sample_real(n)[0]  # real features to match (D's noise layers draw as in its D step)
-        x_unl = t._real(x_unl)
+        x_unl = t.real_batch(n)[0]  # a fresh unlabelled batch: the statistics G must match
         with no_grad():
             f_real = t.D.features(x_unl).mean(0)
         f_fake = t.D.features(t.G(t.sample_z(n))).mean(0)
