@@ -45,7 +45,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minigan.data import MNIST, DatasetNotFoundError
+from minigan.data import MNIST, DatasetNotFoundError, strokes
 from minigan.metrics import (
     class_coverage,
     feature_statistics,
@@ -94,15 +94,7 @@ except DatasetNotFoundError as err:
     if not QUICK:
         raise
     print(f"no MNIST files ({str(err)[:100]}...): using synthetic 10-class strokes")
-    rng = np.random.default_rng(0)
-    labels = np.arange(1200) % 10
-    images = np.zeros((1200, 28, 28), np.uint8)
-    for im, c in zip(images, labels):  # class c: a stroke at angle 18c degrees, jittered
-        a = np.pi * c / 10 + rng.normal(0, 0.05)
-        r0, c0 = 14 + rng.normal(0, 1.5, 2)
-        for t in np.linspace(-9, 9, 40):
-            r, q = int(r0 + t * np.sin(a)), int(c0 + t * np.cos(a))
-            im[max(r - 1, 0) : r + 2, max(q - 1, 0) : q + 2] = 255
+    images, labels = strokes(1200)  # class c: a stroke at angle 18c degrees, jittered
     source = "synthetic strokes"
 
 if QUICK:  # a tiny classifier on a small subset, cached under OUT so the real cache is untouched

@@ -54,7 +54,7 @@ import numpy as np
 
 import minigan as mg
 from minigan import optim
-from minigan.data import MNIST, DatasetNotFoundError
+from minigan.data import MNIST, DatasetNotFoundError, strokes
 from minigan.gan import Trainer
 from minigan.gan.dcgan import count_parameters, dcgan
 from minigan.gan.mnist_run import ImageSampler
@@ -99,14 +99,7 @@ except DatasetNotFoundError as err:
     if not QUICK:
         raise
     print(f"no MNIST files ({str(err)[:100]}...): using synthetic 10-class strokes")
-    rng = np.random.default_rng(0)
-    labels = np.arange(1200) % 10
-    images = np.zeros((1200, 28, 28), np.uint8)
-    for im, c in zip(images, labels):  # class c: a stroke at angle 18c degrees
-        a = np.pi * c / 10
-        for t in np.linspace(-9, 9, 40):
-            r, q = int(14 + t * np.sin(a)), int(14 + t * np.cos(a))
-            im[max(r - 1, 0) : r + 2, max(q - 1, 0) : q + 2] = 255
+    images, labels = strokes(1200)  # class c: a stroke at angle 18c degrees
     source = "synthetic strokes"
 
 data = ImageSampler(images, labels, "mnist", SPLIT)

@@ -49,7 +49,7 @@ import numpy as np
 
 import minigan as mg
 from minigan import optim
-from minigan.data import MNIST, DatasetNotFoundError
+from minigan.data import MNIST, DatasetNotFoundError, strokes
 from minigan.gan import Trainer
 from minigan.gan.mnist_run import ImageSampler
 from minigan.gan.variants import SemiSupervised
@@ -98,12 +98,7 @@ except DatasetNotFoundError as err:
     if not QUICK:
         raise
     print(f"no MNIST files ({str(err)[:100]}...): using synthetic 10-class strokes")
-    labels = np.arange(2400) % 10
-    images = np.zeros((2400, 28, 28), np.uint8)
-    for im, c in zip(images, labels):  # class c: a stroke at angle 18c degrees
-        for t in np.linspace(-9, 9, 40):
-            r, q = int(14 + t * np.sin(np.pi * c / 10)), int(14 + t * np.cos(np.pi * c / 10))
-            im[max(r - 1, 0) : r + 2, max(q - 1, 0) : q + 2] = 255
+    images, labels = strokes(2400)  # class c: a stroke at angle 18c degrees
     source = "synthetic strokes"
 data = ImageSampler(images, labels, "mnist", SPLIT)
 split = SemiSupervisedBatches(data, labeled=100, seed=0)
@@ -172,7 +167,9 @@ D = ClassifierDiscriminator()
 G = mlp_generator(100)
 z = mg.randn(4, 100)
 print("G(z)", tuple(G(z).shape), " D(G(z))", tuple(D(G(z)).shape), " f(G(z))", tuple(D.features(G(z)).shape))
-print(f"D: {sum(p.numel() for p in D.parameters()):,} parameters, G: {sum(p.numel() for p in G.parameters()):,}")
+print(
+    f"D: {sum(p.numel() for p in D.parameters()):,} parameters, G: {sum(p.numel() for p in G.parameters()):,}"
+)
 assert tuple(D(G(z)).shape) == (4, 10) and tuple(D.features(G(z)).shape) == (4, 250)
 
 

@@ -1,4 +1,5 @@
-"""Data for the chapters: toy distributions (chapters 06-07) and, later, MNIST (chapter 08).
+"""Data for the chapters: toy distributions (chapters 06-07), MNIST (chapter 08) and synthetic strokes
+for the chapters' quick mode.
 
 ``minigan.data.get_dataset("ring8").sample(2500, generator)`` draws a (2500, 2) float32 array; see
 ``toy.py`` for the datasets and their interface. (Each data module adds its own import line below.)
@@ -7,6 +8,7 @@
 from .idx import IDXError, read_idx, write_idx
 from .loader import DataLoader
 from .mnist import MNIST, ChecksumError, DatasetNotFoundError, load_mnist
+from .strokes import strokes
 from .toy import (
     DATASETS,
     Gaussian1D,
