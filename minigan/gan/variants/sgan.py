@@ -297,8 +297,8 @@ MODEL = ModelSpec(
         "betas": [0.5, 0.999],
         "penalty": None,
         "gamma": None,
-        "steps": 6000,
-        "lr_decay_steps": 6000,
-    },  # fmt: skip
+        "steps": 12000,
+        "lr_decay_steps": 12000,
+    },
     evaluate=evaluate,
 )
