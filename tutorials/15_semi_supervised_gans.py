@@ -12,7 +12,7 @@
 # # Chapter 15 — Semi-supervised GANs: a discriminator that learns from unlabelled images
 #
 # Labels are expensive; images are not. With 100 labelled digits and thousands of unlabelled ones, a
-# classifier trained on the 100 alone misreads about one digit in four. Salimans et al. (2016, "Improved
+# classifier trained on the 100 alone misreads many digits (section 5 measures how many). Salimans et al. (2016, "Improved
 # techniques for training GANs") turned the GAN's discriminator into that classifier: to tell real digits
 # from *almost* real ones, D must learn what digits look like, and the few labels then only have to name
 # what it already tells apart. With 100 labels and the 60 000 unlabelled MNIST training images they report
