@@ -28,11 +28,13 @@ from .frechet import frechet_distance_features
 
 
 def balanced_labels(n: int, classes=range(10)) -> np.ndarray:
-    """int64 (n,): n / len(classes) of each class in turn (0, 0, ..., 1, 1, ...); n must divide evenly."""
+    """int64 (n,): n / len(classes) of each class, interleaved (0, 1, ..., 9, 0, 1, ...), so that every
+    prefix of a multiple of len(classes) is balanced too: the unconditional metrics of ``image_eval`` use
+    the first n of the samples they are given. n must divide evenly."""
     classes = np.asarray(list(classes), dtype=np.int64)
     if n % len(classes):
         raise ValueError(f"{n} samples cannot be split evenly over {len(classes)} classes")
-    return np.repeat(classes, n // len(classes))
+    return np.tile(classes, n // len(classes))
 
 
 def conditional_metrics(fake, asked, classifier, real_images, real_labels, seed: int = 0) -> dict:
