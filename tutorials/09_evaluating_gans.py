@@ -45,7 +45,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minigan.data import MNIST, DatasetNotFoundError, strokes
+from minigan.data import mnist_or_strokes
 from minigan.metrics import (
     class_coverage,
     feature_statistics,
@@ -87,15 +87,8 @@ def save(fig, name):
 # so that real and generated images are equally new to the judge.
 
 # %%
-try:
-    mnist = MNIST(SPLIT, data_dir=os.environ.get("MINIGAN_MNIST_DIR"), download=False if QUICK else None)
-    images, labels, source = mnist.images, mnist.labels, f"MNIST {SPLIT} split"
-except DatasetNotFoundError as err:
-    if not QUICK:
-        raise
-    print(f"no MNIST files ({str(err)[:100]}...): using synthetic 10-class strokes")
-    images, labels = strokes(1200)  # class c: a stroke at angle 18c degrees, jittered
-    source = "synthetic strokes"
+# in quick mode without MNIST files: 1200 synthetic strokes, class c at an angle of 18c degrees
+images, labels, source = mnist_or_strokes(SPLIT, QUICK, 1200, data_dir=os.environ.get("MINIGAN_MNIST_DIR"))
 
 if QUICK:  # a tiny classifier on a small subset, cached under OUT so the real cache is untouched
     images, labels = images[:1200], labels[:1200]

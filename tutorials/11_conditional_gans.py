@@ -35,10 +35,11 @@
 # **Run it:** `python tutorials/11_conditional_gans.py`; `MINIGAN_QUICK=1` shrinks it to seconds (a few
 # steps on small batches, a tiny classifier; synthetic strokes when no MNIST files are found). MNIST is
 # looked up in `$MINIGAN_MNIST_DIR`, else in minigan's data cache. The full version (`STEPS = 600` per
-# model, three models) has not been timed end to end: at the 0.19-0.30 s per step measured for these
-# models on a 2-core x86 CPU (AMD EPYC), no GPU, expect 6-10 minutes of training plus a minute of
+# model, three models) has not been timed end to end: at the 0.19-0.36 s per step measured for these
+# models on a 2-core x86 CPU (AMD EPYC), no GPU, expect 6-11 minutes of training plus a minute of
 # evaluation; the last cell prints the time of your run. Section 6's table comes from 12 000-step runs of
-# `minigan train`; training took 134-136 min per run (cgan, acgan) and 139 min (projection), with three runs sharing the two cores, one thread each.
+# `minigan train`; training took 134-136 min per run (cgan, acgan) and 139 min (projection), with three
+# runs sharing the two cores, one thread each.
 
 # %%
 import os
@@ -54,7 +55,7 @@ import numpy as np
 
 import minigan as mg
 from minigan import optim
-from minigan.data import MNIST, DatasetNotFoundError, strokes
+from minigan.data import mnist_or_strokes
 from minigan.gan import Trainer
 from minigan.gan.dcgan import count_parameters, dcgan
 from minigan.gan.mnist_run import ImageSampler
@@ -92,15 +93,8 @@ def save(fig, name):
 # conditional variant's trainer draws from: `sample(n, rng) -> (x, y)`.
 
 # %%
-try:
-    mnist = MNIST(SPLIT, data_dir=os.environ.get("MINIGAN_MNIST_DIR"), download=False if QUICK else None)
-    images, labels, source = mnist.images, mnist.labels, f"MNIST {SPLIT} split"
-except DatasetNotFoundError as err:
-    if not QUICK:
-        raise
-    print(f"no MNIST files ({str(err)[:100]}...): using synthetic 10-class strokes")
-    images, labels = strokes(1200)  # class c: a stroke at angle 18c degrees
-    source = "synthetic strokes"
+# in quick mode without MNIST files: 1200 synthetic strokes, class c at an angle of 18c degrees
+images, labels, source = mnist_or_strokes(SPLIT, QUICK, 1200, data_dir=os.environ.get("MINIGAN_MNIST_DIR"))
 
 data = ImageSampler(images, labels, "mnist", SPLIT)
 batches = LabelledBatches(data)

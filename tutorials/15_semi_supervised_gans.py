@@ -49,7 +49,7 @@ import numpy as np
 
 import minigan as mg
 from minigan import optim
-from minigan.data import MNIST, DatasetNotFoundError, strokes
+from minigan.data import mnist_or_strokes
 from minigan.gan import Trainer
 from minigan.gan.mnist_run import ImageSampler
 from minigan.gan.variants import SemiSupervised
@@ -91,15 +91,8 @@ def save(fig, name):
 # few, and their labels.
 
 # %%
-try:
-    mnist = MNIST(SPLIT, data_dir=os.environ.get("MINIGAN_MNIST_DIR"), download=False if QUICK else None)
-    images, labels, source = mnist.images, mnist.labels, f"MNIST {SPLIT} split"
-except DatasetNotFoundError as err:
-    if not QUICK:
-        raise
-    print(f"no MNIST files ({str(err)[:100]}...): using synthetic 10-class strokes")
-    images, labels = strokes(2400)  # class c: a stroke at angle 18c degrees
-    source = "synthetic strokes"
+# in quick mode without MNIST files: 2400 synthetic strokes, class c at an angle of 18c degrees
+images, labels, source = mnist_or_strokes(SPLIT, QUICK, 2400, data_dir=os.environ.get("MINIGAN_MNIST_DIR"))
 data = ImageSampler(images, labels, "mnist", SPLIT)
 split = SemiSupervisedBatches(data, labeled=100, seed=0)
 x_unl, x_lab, y_lab = split.sample(6, np.random.default_rng(0))

@@ -245,7 +245,7 @@ def _check_step_memory(trainer: Trainer, config: dict) -> None:
             x = trainer.variant.generate(trainer.G, z, *labels)
     finally:
         trainer.G.train(with_batch)
-    d_labels = labels if getattr(trainer.variant, "labels_to_D", False) else ()
+    d_labels = labels if trainer.variant.labels_to_D else ()
     d_bytes = activation_bytes(trainer.D, x, *d_labels)
     per_sample = STEP_COPIES * (g_bytes + 2 * d_bytes)
     b = config["batch_size"]
@@ -290,9 +290,8 @@ def _snapshot(spec, data, trainer, z_fixed, path, title):
     """A picture of G's samples for the noise ``z_fixed`` (conditional: 10 of each class, a row each)."""
     if spec.plot_samples is None:
         return
-    extra = {}
     if trainer.variant.conditional:
-        extra["labels"] = (np.arange(len(z_fixed)) // 10) % trainer.variant.n_classes
+        extra = {"labels": (np.arange(len(z_fixed)) // 10) % trainer.variant.n_classes}
     else:  # a picture of D's view is drawn for the unconditional toy GANs
         extra = {"D": trainer.D, "probability": trainer.loss in losses.PROBABILISTIC}
     x = trainer.sample(len(z_fixed), z=z_fixed, labels=extra.get("labels")).numpy()

@@ -8,7 +8,7 @@ for the chapters' quick mode.
 from .idx import IDXError, read_idx, write_idx
 from .loader import DataLoader
 from .mnist import MNIST, ChecksumError, DatasetNotFoundError, load_mnist
-from .strokes import strokes
+from .strokes import mnist_or_strokes, strokes
 from .toy import (
     DATASETS,
     Gaussian1D,

@@ -24,3 +24,21 @@ def strokes(n: int = 1200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
             r, q = int(r0 + t * np.sin(a)), int(c0 + t * np.cos(a))
             im[max(r - 1, 0) : r + 2, max(q - 1, 0) : q + 2] = 255
     return images, labels
+
+
+def mnist_or_strokes(split: str, quick: bool, n_strokes: int = 1200, data_dir=None):
+    """(images uint8 (N, 28, 28), labels int64 (N,), source) for a chapter: the MNIST ``split`` (found in
+    ``data_dir`` or minigan's cache, downloaded when missing unless ``quick``), or, in quick mode only,
+    ``n_strokes`` synthetic strokes when its files are not there (printing a line that says so). Outside
+    quick mode a missing split raises ``DatasetNotFoundError`` as ``MNIST`` does."""
+    from .mnist import MNIST, DatasetNotFoundError
+
+    try:
+        mnist = MNIST(split, data_dir=data_dir, download=False if quick else None)
+    except DatasetNotFoundError as err:
+        if not quick:
+            raise
+        print(f"no MNIST files ({str(err)[:100]}...): using synthetic 10-class strokes")
+        images, labels = strokes(n_strokes)
+        return images, labels, "synthetic strokes"
+    return mnist.images, mnist.labels, f"MNIST {split} split"

@@ -82,6 +82,15 @@ def dcgan_discriminator(
     return nn.Sequential(*layers)
 
 
+def dcgan_trunk(image_size: int = 28, channels: int = 1, width: int = 64):
+    """The initialised DCGAN discriminator split before its last layer: (features, head), where
+    ``features`` maps images to the flattened (N, 128 * 7 * 7) trunk output (for MNIST) and ``head`` is the
+    Linear(.., 1) real / fake logit. Discriminators with more heads or a class term read the trunk
+    (``variants/acgan.py``, ``variants/projection.py``)."""
+    layers = list(dcgan_init_(dcgan_discriminator(image_size, channels, width)))
+    return nn.Sequential(*layers[:-1]), layers[-1]
+
+
 def dcgan_init_(model, std: float = 0.02, generator=None):
     """DCGAN initialisation in place: (transposed) convolution and linear weights ~ N(0, std), their
     biases 0; batch-norm weights ~ N(1, std), biases 0 (pytorch/examples ``weights_init``). Returns model."""

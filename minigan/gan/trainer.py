@@ -37,7 +37,7 @@ import math
 from .. import kernels
 from ..autograd import Tensor, no_grad
 from ..creation import randn, tensor
-from .variants.base import DEFAULT_GAMMA, PENALTIES, Variant  # noqa: F401 - re-exported names
+from .variants.base import Variant
 from .variants.unconditional import Unconditional
 
 
@@ -158,7 +158,7 @@ class Trainer:
     def step(self) -> dict:
         """k d_steps on fresh real batches, then one g_step; returns the record (see module docstring)."""
         for _ in range(self.k):
-            record = self.d_step(self.real_batch(self.batch_size))
+            record = self.d_step(self.sample_real(self.batch_size))  # d_step makes it Tensors
         record.update(self.g_step())
         self.step_count += 1
         return {"step": self.step_count, **record}

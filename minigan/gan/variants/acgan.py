@@ -21,7 +21,7 @@ from ... import nn
 from ...autograd import no_grad
 from ...nn import functional as F
 from .. import losses
-from ..dcgan import dcgan_discriminator, dcgan_init_
+from ..dcgan import dcgan_init_, dcgan_trunk
 from ..registry import ModelSpec
 from .cgan import N_CLASSES, Conditional, LabelledBatches, LabelledGenerator
 
@@ -70,9 +70,7 @@ class AuxClassifierDiscriminator(nn.Module):
 
     def __init__(self, image_size=28, channels=1, width=64, n_classes=N_CLASSES):
         super().__init__()
-        layers = list(dcgan_init_(dcgan_discriminator(image_size, channels, width)))
-        self.features = nn.Sequential(*layers[:-1])  # up to the Flatten: (N, 128 * 7 * 7) for MNIST
-        self.adv = layers[-1]
+        self.features, self.adv = dcgan_trunk(image_size, channels, width)  # (N, 128 * 7 * 7) for MNIST
         self.cls = dcgan_init_(nn.Linear(self.adv.in_features, n_classes))
 
     def forward(self, x):

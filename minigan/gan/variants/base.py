@@ -39,6 +39,7 @@ class Variant:
 
     name = "gan"
     conditional = False  # True: G takes labels, and sampling may ask for them
+    labels_to_D = False  # True: D is called D(x, y)
     n_classes = 0
 
     def __init__(self, loss: str = "nonsaturating", penalty: str | None = None, gamma: float | None = None):

@@ -37,7 +37,7 @@ class Conditional(Variant):
 
     name = "cgan"
     conditional = True
-    labels_to_D = True  # D(x, y); ACGAN's D(x) is asked for y instead
+    labels_to_D = True  # ACGAN's D(x) is asked for y instead
 
     def __init__(self, loss="nonsaturating", penalty=None, gamma=None, n_classes: int = N_CLASSES):
         super().__init__(loss, penalty, gamma)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from ... import nn
 from ...nn import init
-from ..dcgan import _stages, dcgan_discriminator, dcgan_init_
+from ..dcgan import _stages, dcgan_init_, dcgan_trunk
 from ..registry import ModelSpec
 from .cgan import N_CLASSES, LabelledBatches, conditional_variant
 
@@ -76,9 +76,7 @@ class ProjectionDiscriminator(nn.Module):
 
     def __init__(self, image_size=28, channels=1, width=64, n_classes=N_CLASSES):
         super().__init__()
-        layers = list(dcgan_init_(dcgan_discriminator(image_size, channels, width)))
-        self.features = nn.Sequential(*layers[:-1])  # phi, up to the Flatten
-        self.psi = layers[-1]
+        self.features, self.psi = dcgan_trunk(image_size, channels, width)  # phi and psi
         self.embed = nn.Embedding(n_classes, self.psi.in_features)
         init.normal_(self.embed.weight, 0.0, 0.02)  # as D's other weights: N(1) rows would swamp psi
 

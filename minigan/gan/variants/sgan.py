@@ -83,18 +83,22 @@ class NormedLinear(nn.Module):
         else:
             self.register_buffer("g", ones(out_features))
         self.register_buffer("initialised", tensor(0.0 if data_init else 1.0))
+        self._pending = data_init  # the buffer is read (a host sync on a GPU) until it is 1, then never
 
     def weight(self):
         return self.v * (self.g / (self.v * self.v).sum(1).sqrt()).reshape(-1, 1)
 
     def forward(self, x):
-        if self.training and self.v.requires_grad and not self.initialised.item():  # frozen: G's step
-            with no_grad():
-                a = linear(x, self.weight())
-                m, s = a.mean(0), ((a - a.mean(0)) ** 2).mean(0).sqrt()
-                self.g.copy_(self.g / s)
-                self.bias.copy_(-m / s)
-                self.initialised.fill_(1.0)
+        if self._pending and self.training and self.v.requires_grad:  # frozen (G's step): not now
+            if not self.initialised.item():  # 0 in a fresh layer; 1 in one loaded from a checkpoint
+                with no_grad():
+                    a = linear(x, self.weight())
+                    m = a.mean(0)
+                    s = ((a - m) ** 2).mean(0).sqrt()
+                    self.g.copy_(self.g / s)
+                    self.bias.copy_(-m / s)
+                    self.initialised.fill_(1.0)
+            self._pending = False
         return linear(x, self.weight(), self.bias)
 
 
@@ -179,7 +183,8 @@ class SemiSupervisedBatches:
             raise ValueError(problem)
         rng = np.random.default_rng([seed, 7])
         y = data.labels[self.train_idx]
-        picks = [rng.choice(self.train_idx[y == c], labeled // N_CLASSES, replace=False) for c in range(10)]
+        per_class = labeled // N_CLASSES
+        picks = [rng.choice(self.train_idx[y == c], per_class, replace=False) for c in range(N_CLASSES)]
         self.labeled_idx = np.sort(np.concatenate(picks))
 
     def sample(self, n: int, generator):
