@@ -28,14 +28,21 @@ GENERIC_DEFAULTS = {
     "sample_every": 0,
     "ckpt_every": 500,
     "log_every": 10,
+    "unrolled": 0,  # look-ahead D steps of G's loss (chapter 10; 0: none)
+    "unrolled_exact": False,
+    "unrolled_lr": None,  # the exact look-ahead's SGD step (None: the D learning rate)
 }
 # int hyper-parameters and their smallest allowed value
 INT_MIN = {
     "steps": 1, "batch_size": 1, "k": 1, "z_dim": 1, "hidden": 1, "depth": 1, "width": 1, "image_size": 1,
     "ckpt_every": 1, "log_every": 1, "seed": 0, "lr_decay_steps": 0, "sample_every": 0, "labeled": 1,
+    "unrolled": 0, "pack": 1,
 }  # fmt: skip
 # float hyper-parameters: (smallest allowed value, whether it must be strictly larger, None allowed)
-FLOAT_MIN = {"lr": (0.0, True, False), "gamma": (0.0, False, True), "cls_weight": (0.0, False, False)}
+FLOAT_MIN = {
+    "lr": (0.0, True, False), "gamma": (0.0, False, True), "cls_weight": (0.0, False, False),
+    "unrolled_lr": (0.0, True, True),
+}  # fmt: skip
 PENALTIES = (None, "r1", "wgan-gp")
 TEXT = ("data", "dataset", "device", "split", "model")  # plain strings
 OPTIONAL_TEXT = ("data_dir",)  # a string or null

@@ -3,6 +3,8 @@
     minigan train                                   # ring8, the defaults: about a minute on 2 CPU cores
     minigan train --data grid25 --steps 6000 --out runs/grid
     minigan train --out runs/grid --steps 12000 --resume          # continue the same run to step 12000
+    minigan train --data grid25 --unrolled 5                        # G against D 5 steps ahead (chapter 10)
+    minigan train --data mnist --mbstd                              # DCGAN D with minibatch std (chapter 10)
 
 The hyper-parameters come from the dataset's defaults (``minigan.gan.registry``), overridden by the flags
 given. ``--steps`` is the TOTAL number of steps: a run trained to N and resumed with ``--steps 2N`` ends
@@ -32,6 +34,7 @@ from .. import io, kernels, optim
 from ..creation import zeros
 from ..gan import Trainer, losses, registry
 from ..gan.trainer import NonFiniteError
+from ..gan.variants.unrolled import Unrolled
 from ..optim.schedule import lr_factor, set_lr
 from ..random import get_rng_state, manual_seed, set_rng_state
 from .common import (
@@ -53,13 +56,16 @@ from .rundir import RunDir, RunDirError
 # flags that name a hyper-parameter of the run (stored in config.json); None = not given
 GAME_KEYS = (
     "batch_size", "seed", "loss", "penalty", "gamma", "k", "lr", "betas", "lr_decay_steps", "z_dim", "hidden",
-    "depth", "split", "model", "labeled",
+    "depth", "split", "model", "labeled", "unrolled", "unrolled_exact", "unrolled_lr", "mbstd",
+    "spectral_norm", "pack",
 )  # fmt: skip
 # what a resumed run may change: how long it runs, how often it writes, where it computes and reads data
 RESUMABLE_KEYS = ("steps", "sample_every", "ckpt_every", "log_every", "device", "data_dir")
 # flags that only apply to the datasets (or models) whose defaults have them
 SPEC_KEYS = ("hidden", "depth", "split", "data_dir")
-MODEL_KEYS = ("labeled",)
+MODEL_KEYS = ("labeled", "mbstd", "spectral_norm", "pack")
+_DCGAN_HINT = " (it is an option of the DCGAN discriminator: --model dcgan on image data)"
+HINTS = {"mbstd": _DCGAN_HINT, "spectral_norm": _DCGAN_HINT, "pack": _DCGAN_HINT}
 LOSS_CHOICES = ("minimax", "nonsaturating", "lsgan", "hinge", "wasserstein", "wgan-gp")
 EVAL_SEED = 0  # the noise seed of the final evaluation, the same as ``minigan eval``'s default
 N_EVAL = 2500  # samples of the final evaluation (the VEEGAN / PacGAN protocol)
@@ -84,6 +90,33 @@ def add_parser(sub):
     p.add_argument(
         "--labeled", type=int, default=None, metavar="L",
         help="sgan: labelled training images, a multiple of 10 (L / 10 per class, chosen by the seed)",
+    )  # fmt: skip
+    p.add_argument(
+        "--unrolled", type=int, default=None, metavar="K",
+        help="G's loss against D after K look-ahead D steps (unrolled GAN, chapter 10; 0: off); the "
+        "surrogate: no gradient through the look-ahead, which uses the run's Adam",
+    )  # fmt: skip
+    p.add_argument(
+        "--unrolled-exact", action="store_const", const=True, default=None,
+        help="with --unrolled K: differentiate through K SGD look-ahead steps (the exact gradient; "
+        "several times slower, K times the memory)",
+    )  # fmt: skip
+    p.add_argument(
+        "--unrolled-lr", type=float, default=None, metavar="ETA",
+        help="step size of the --unrolled-exact look-ahead (default: the D learning rate)",
+    )  # fmt: skip
+    p.add_argument(
+        "--mbstd", action="store_const", const=True, default=None,
+        help="DCGAN: a minibatch standard deviation map before D's last layer (chapter 10)",
+    )  # fmt: skip
+    p.add_argument(
+        "--spectral-norm", action="store_const", const=True, default=None,
+        help="DCGAN: spectral norm on every layer of D, and no batch norm in D (chapter 10)",
+    )  # fmt: skip
+    p.add_argument(
+        "--pack", type=int, default=None, metavar="M",
+        help="DCGAN: D judges packs of M images, channels joined (PacGAN, chapter 10); --batch-size a "
+        "multiple of M",
     )  # fmt: skip
     p.add_argument("--steps", type=int, default=None, help="total training steps (G updates)")
     p.add_argument("--batch-size", type=int, default=None)
@@ -128,7 +161,7 @@ def _given(args, known: dict) -> dict:
     for key in SPEC_KEYS + MODEL_KEYS:
         if key in given and key not in known:
             where = f"model {known['model']}" if key in MODEL_KEYS else f"dataset {known['data']}"
-            raise CLIError(f"{_flag(key)} does not apply to {where}", 2)
+            raise CLIError(f"{_flag(key)} does not apply to {where}{HINTS.get(key, '')}", 2)
     for item in args.set:
         key, sep, text = item.partition("=")
         key = key.strip().replace("-", "_")
@@ -172,7 +205,24 @@ def _fresh_config(args) -> tuple[dict, RunDir]:
         config = check(config, known, lambda k: _flag(k) if k in given else f"default {k} of dataset {data}")
     except ConfigError as err:
         raise CLIError(str(err), 2) from None
+    _check_stabilisers(config)
     return config, RunDir(args.out or os.path.join("runs", data))
+
+
+def _check_stabilisers(config: dict) -> None:
+    """The chapter-10 options that need one another, or a batch they can split (exit 2 otherwise)."""
+    k = config.get("unrolled", 0)
+    if config.get("unrolled_exact") and k == 0:
+        raise CLIError("--unrolled-exact needs --unrolled K, K >= 1 look-ahead D steps", 2)
+    if config.get("unrolled_lr") is not None and not config.get("unrolled_exact"):
+        raise CLIError("--unrolled-lr is the step size of the exact look-ahead: give --unrolled-exact too", 2)
+    b, m = config["batch_size"], config.get("pack", 1)
+    if b % m:
+        raise CLIError(f"--pack {m}: --batch-size must be a multiple of {m}, got {b}", 2)
+    n = b // m  # what D sees: b images, or b / m packs of them
+    if config.get("mbstd") and n % min(4, n):
+        what = f"--batch-size / --pack = {n}" if m > 1 else f"--batch-size {b}"
+        raise CLIError(f"--mbstd groups D's batch by 4: {what} must be below 4 or a multiple of 4", 2)
 
 
 def _resume_config(args, rd: RunDir) -> dict:
@@ -193,6 +243,7 @@ def _resume_config(args, rd: RunDir) -> dict:
                 2,
             )
         config[key] = value
+    _check_stabilisers(config)
     return config
 
 
@@ -216,6 +267,10 @@ def _build(config: dict, device: str):
     opt_G = optim.Adam(G.parameters(), lr=config["lr"], betas=betas)
     opt_D = optim.Adam(D.parameters(), lr=config["lr"], betas=betas)
     data_rng = np.random.default_rng([config["seed"], 1])  # the data stream's own generator
+    variant = model.make_variant(config)
+    if config.get("unrolled", 0):
+        exact, lr = config.get("unrolled_exact", False), config.get("unrolled_lr")
+        variant = Unrolled(variant, steps=config["unrolled"], create_graph=exact, lr=lr)
     trainer = Trainer(
         G,
         D,
@@ -225,7 +280,7 @@ def _build(config: dict, device: str):
         z_dim=config["z_dim"],
         batch_size=config["batch_size"],
         k=config["k"],
-        variant=model.make_variant(config),
+        variant=variant,
     )
     return spec, data, trainer, data_rng
 
@@ -248,6 +303,8 @@ def _check_step_memory(trainer: Trainer, config: dict) -> None:
     d_labels = labels if trainer.variant.labels_to_D else ()
     d_bytes = activation_bytes(trainer.D, x, *d_labels)
     per_sample = STEP_COPIES * (g_bytes + 2 * d_bytes)
+    if config.get("unrolled_exact"):  # G's backward needs the graphs of all K look-ahead D steps
+        per_sample *= 1 + config["unrolled"]
     b = config["batch_size"]
     check_memory(b * per_sample, "--batch-size", b, trainer.device, f"a training step of {b} samples")
 
@@ -277,8 +334,11 @@ def _restore(rd: RunDir, trainer: Trainer, data_rng) -> None:
 
 
 def _game(config: dict) -> str:
-    """'nonsaturating + r1': the loss and the penalty, for messages."""
-    return config["loss"] + (f" + {config['penalty']}" if config.get("penalty") else "")
+    """'nonsaturating + r1': the loss and the penalty (and the chapter-10 options), for messages."""
+    game = config["loss"] + (f" + {config['penalty']}" if config.get("penalty") else "")
+    if config.get("unrolled"):
+        game += f", unrolled {config['unrolled']}" + (" exact" if config.get("unrolled_exact") else "")
+    return game + (", mbstd" if config.get("mbstd") else "")
 
 
 def _postfix(record: dict) -> dict:
@@ -452,8 +512,9 @@ def _finish(rd, spec, data, trainer, config, seconds, n_steps) -> None:
     if spec.evaluate is not None and problem is None:
         run = LoadedRun(config, spec, get_model(spec, config["model"]), trainer.variant, data, trainer.G,
                         trainer.D, {})  # fmt: skip
-        result = evaluate_run(run, N_EVAL, EVAL_SEED, trainer.device, trainer.step_count)
+        n_eval = spec.eval_samples or N_EVAL  # the dataset's own number (stacked-mnist: 26 000) if it has one
+        result = evaluate_run(run, n_eval, EVAL_SEED, trainer.device, trainer.step_count)
         rd.write_json(
-            RunDir.EVAL, {"step": trainer.step_count, "n_samples": N_EVAL, "seed": EVAL_SEED, **result}
+            RunDir.EVAL, {"step": trainer.step_count, "n_samples": n_eval, "seed": EVAL_SEED, **result}
         )
         print(f"step {trainer.step_count}: {result['summary']}")

@@ -1,8 +1,13 @@
 """What a label costs: one conditional training step against one unconditional DCGAN step, side by side
-in one process. Chapter 11.
+in one process. Chapter 11 (and chapter 10: what a stabiliser of D costs).
 
     python -m minigan.gan.conditional_bench            # or: minigan bench --conditional
     python -m minigan.gan.conditional_bench --batch-size 64 --steps 20 --rounds 5 --json out.json
+    python -m minigan.gan.conditional_bench --models dcgan-sn dcgan-mbstd     # chapter 10's options of D
+
+``dcgan-sn`` is the DCGAN with ``minigan train --spectral-norm``'s D (spectral norm on every layer, no
+batch norm), ``dcgan-mbstd`` with ``--mbstd``'s, ``dcgan-pac2`` with ``--pack 2``'s (at the same number
+of images per batch); everything else as for dcgan.
 
 Every model is built as ``minigan train --data mnist --model NAME`` builds it (the DCGAN networks,
 Adam(2e-4, (0.5, 0.999)), non-saturating loss, R1 with gamma 1) and trained on random stand-in images
@@ -23,6 +28,9 @@ import time
 import numpy as np
 
 MODELS = ("dcgan", "cgan", "acgan", "projection")
+# chapter 10's options of the DCGAN discriminator, timed as models "dcgan-<name>"
+OPTIONS = {"sn": {"spectral_norm": True}, "mbstd": {"mbstd": True}, "pac2": {"pack": 2}}
+CHOICES = (*MODELS[1:], *(f"dcgan-{o}" for o in OPTIONS))
 
 
 def build(name: str, batch_size: int):
@@ -33,8 +41,10 @@ def build(name: str, batch_size: int):
     from .trainer import Trainer
 
     spec = registry.get("mnist")
-    model = spec.model(name)
+    base, _, option = name.partition("-")
+    model = spec.model(base)
     config = {**spec.defaults, **model.defaults, "loss": "nonsaturating", "penalty": "r1", "gamma": 1.0}
+    config.update(OPTIONS[option] if option else {})
     manual_seed(0)
     G, D = model.make_models(config)
     rng = np.random.default_rng(0)
@@ -56,7 +66,7 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--steps", type=int, default=10, help="timed steps per model per round")
     p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--models", nargs="+", default=list(MODELS[1:]), choices=MODELS[1:])
+    p.add_argument("--models", nargs="+", default=list(MODELS[1:]), choices=CHOICES)
     p.add_argument("--json", default=None, help="also write the results here")
     args = p.parse_args(argv)
     for flag in ("batch_size", "steps", "rounds"):

@@ -25,6 +25,14 @@ Other sizes: ``image_size = s0 * 2^n`` with a base side ``s0`` of 7 (28 = 7 * 4,
 ``width`` (G) and back up (D), as in pytorch/examples ``dcgan/main.py`` (which starts G with a 4x4
 transposed convolution of the noise instead of the Linear projection used here; the two are equivalent).
 
+Chapter 10's options of ``dcgan()`` for D: ``spectral_norm=True`` normalises every Conv2d and Linear
+weight by its largest singular value (``nn.utils.spectral_norm``) and drops D's batch norm, whose
+per-batch rescaling would undo the Lipschitz bound (Miyato et al. 2018's SN discriminators have none);
+``pack=m`` lets D judge m images at once, channels concatenated (PacGAN, ``packing.py``).
+``mbstd=True`` inserts ``nn.MinibatchStdDev()`` before D's last layer, on the (N, 128, 7, 7)
+features (for MNIST): one more constant map, the std of its group of 4 samples, so the Linear reads
+129 * 7 * 7 features and D can see a batch's lack of variety. The default nets are unchanged.
+
 Parameter names and state_dict keys match the same ``torch.nn.Sequential``, so weights move between
 minigan and PyTorch as arrays (``dcgan_bench.py`` does that to build identical nets in both).
 """
@@ -69,15 +77,26 @@ def dcgan_generator(
 
 
 def dcgan_discriminator(
-    image_size: int = 28, channels: int = 1, width: int = 64, negative_slope: float = 0.2
+    image_size: int = 28,
+    channels: int = 1,
+    width: int = 64,
+    negative_slope: float = 0.2,
+    mbstd: bool = False,
+    batch_norm: bool = True,
 ):
-    """D: images (N, channels, image_size, image_size) -> logits (N, 1). See the module docstring."""
+    """D: images (N, channels, image_size, image_size) -> logits (N, 1). See the module docstring;
+    ``mbstd``: a minibatch-std map joins the last features (then N must be below 4 or divisible by 4);
+    ``batch_norm=False``: no BatchNorm2d (the spectrally normalised D of ``dcgan(spectral_norm=True)``)."""
     s0, n = _stages(image_size)
     layers = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(negative_slope)]
     c = width
     for _ in range(n - 1):
-        layers += [nn.Conv2d(c, 2 * c, 4, 2, 1), nn.BatchNorm2d(2 * c), nn.LeakyReLU(negative_slope)]
+        norm = [nn.BatchNorm2d(2 * c)] if batch_norm else []
+        layers += [nn.Conv2d(c, 2 * c, 4, 2, 1), *norm, nn.LeakyReLU(negative_slope)]
         c *= 2
+    if mbstd:
+        layers.append(nn.MinibatchStdDev())
+        c += 1
     layers += [nn.Flatten(), nn.Linear(c * s0 * s0, 1)]
     return nn.Sequential(*layers)
 
@@ -105,10 +124,31 @@ def dcgan_init_(model, std: float = 0.02, generator=None):
     return model
 
 
-def dcgan(image_size: int = 28, channels: int = 1, z_dim: int = 100, width: int = 64, generator=None):
-    """(G, D) built and initialised as in the DCGAN paper; ``generator`` seeds the initial weights."""
+def dcgan(
+    image_size: int = 28,
+    channels: int = 1,
+    z_dim: int = 100,
+    width: int = 64,
+    generator=None,
+    mbstd=False,
+    spectral_norm=False,
+    pack=1,
+):
+    """(G, D) built and initialised as in the DCGAN paper; ``generator`` seeds the initial weights.
+    Chapter 10's options for D (module docstring): ``mbstd`` the minibatch-std map; ``spectral_norm``
+    every Conv2d / Linear spectrally normalised and no batch norm; ``pack`` m > 1: D reads packs of m
+    images with their channels concatenated (``packing.Packed``; batches must hold a multiple of m)."""
     G = dcgan_init_(dcgan_generator(image_size, channels, z_dim, width), generator=generator)
-    D = dcgan_init_(dcgan_discriminator(image_size, channels, width), generator=generator)
+    D = dcgan_discriminator(image_size, channels * pack, width, mbstd=mbstd, batch_norm=not spectral_norm)
+    D = dcgan_init_(D, generator=generator)
+    if spectral_norm:  # after the init: spectral_norm renames weight to weight_orig
+        for m in D.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.utils.spectral_norm(m)
+    if pack > 1:
+        from .packing import Packed
+
+        D = Packed(D, pack)
     return G, D
 
 

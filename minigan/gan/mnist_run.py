@@ -11,7 +11,9 @@ What the trainer gets from here (see ``registry.py`` for the interface):
   back). ``sample(n, generator)`` draws n images uniformly with replacement using the generator the
   trainer checkpoints, as float32 (n, 1, 28, 28) in [-1, 1] (the range of G's tanh).
 - ``models``: ``dcgan`` (the default), the DCGAN pair of ``dcgan.py`` with N(0, 0.02) initialisation
-  (drawn from minigan's default generator, which the trainer seeds); the conditional models ``cgan``,
+  (drawn from minigan's default generator, which the trainer seeds; chapter 10's options of D:
+  ``--mbstd`` the minibatch-std layer, ``--spectral-norm`` spectral norm and no batch norm, ``--pack M``
+  PacGAN packing); the conditional models ``cgan``,
   ``acgan``, ``projection`` and the semi-supervised ``sgan`` of ``variants/`` (chapters 11 and 15).
 - ``defaults``: the DCGAN recipe (batch 64, Adam(2e-4, (0.5, 0.999)), non-saturating loss, z in R^100)
   plus R1 on D (gamma 1) and a learning rate decaying linearly to 10 % over 12 000 steps: on the MNIST
@@ -35,6 +37,9 @@ from . import registry
 from .dcgan import dcgan
 from .registry import ModelSpec
 from .variants import acgan, cgan, projection, sgan
+
+# chapter 10's options of the DCGAN discriminator (``dcgan.dcgan``), off by default
+DCGAN_OPTIONS = {"mbstd": False, "spectral_norm": False, "pack": 1}
 
 IMAGE_DEFAULTS = {
     "steps": 12000,  # the quality budget of the README (which gives its time)
@@ -106,7 +111,8 @@ def make_models(config: dict):
         raise ValueError(
             f"{config['data']} images are 28 x 28; image_size {config['image_size']} does not fit"
         )
-    return dcgan(28, 1, config["z_dim"], config.get("width", 64))
+    options = {key: config.get(key, default) for key, default in DCGAN_OPTIONS.items()}
+    return dcgan(28, 1, config["z_dim"], config.get("width", 64), **options)
 
 
 def eval_problem(data: ImageSampler) -> str | None:
@@ -185,7 +191,9 @@ for _name, _desc in [
             description=_desc,
             make_data=make_data,
             models=(
-                ModelSpec("dcgan", "unconditional DCGAN (chapter 08)", make_models),
+                ModelSpec(
+                    "dcgan", "unconditional DCGAN (chapter 08)", make_models, defaults=dict(DCGAN_OPTIONS)
+                ),
                 cgan.MODEL,
                 acgan.MODEL,
                 projection.MODEL,

@@ -8,9 +8,11 @@ shows this penalises mode collapse. Nothing else changes: the losses, the traine
 the same.
 
     x (N, d)  --reshape-->  (N/m, m*d)  --D-->  logits (N/m, 1)
+    x (N, C, H, W)  --reshape-->  (N/m, m*C, H, W)  --D-->  logits (N/m, 1)   (images: channels joined)
 
 ``Packed(D, m)`` wraps a discriminator built for inputs of width m*d (e.g.
-``mlp_discriminator(data_dim=m * d)``); batches must hold a multiple of m samples, and consecutive rows
+``mlp_discriminator(data_dim=m * d)``) or of m*C channels (``dcgan(pack=m)``, chapter 10);
+batches must hold a multiple of m samples, and consecutive rows
 form a pack, so batches must be shuffled (i.i.d. draws are). With the R1 / WGAN-GP penalties, the
 gradient is taken with respect to the N unpacked samples, so the per-sample mean makes the effective
 weight gamma / m per pack.
@@ -35,7 +37,7 @@ class Packed(Module):
         n = x.shape[0]
         if n % self.m:
             raise ValueError(f"Packed: a batch of {n} samples does not split into packs of m={self.m}")
-        return self.inner(x.reshape(n // self.m, -1))
+        return self.inner(x.reshape(n // self.m, -1, *x.shape[2:]))
 
     def extra_repr(self) -> str:
         return f"m={self.m}"

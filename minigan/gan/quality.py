@@ -2,6 +2,11 @@
 
     python -m minigan.gan.quality --data ring8 grid25 --seeds 10 --recipes gan best \\
         --steps 12000 --budget-s 600 --out runs/quality
+    python -m minigan.gan.quality --data stacked-mnist mnist --recipes dcgan hinge-sn pac2 \\
+        --seeds 1 --steps 4000 --out runs/quality-images        # images: image_quality.py
+
+Image datasets (``image_quality.IMAGE_DATA``) have their own recipes, runs and tables (``image_quality.py``,
+chapter 10); the rest of this docstring is about the 2-D mixtures.
 
 Protocol (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018): train a GAN on the 2-D mixture, draw
 2500 samples from the generator, and report the number of modes covered, the percentage of high-quality
@@ -42,6 +47,7 @@ from .. import optim
 from ..data.toy import get_dataset
 from ..metrics.modes import N_SAMPLES, evaluate_modes
 from ..random import manual_seed
+from . import image_quality
 from .models import mlp_discriminator, mlp_generator
 from .packing import Packed
 from .trainer import NonFiniteError, Trainer
@@ -274,7 +280,12 @@ def _parse_recipe(spec: str) -> Recipe:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m minigan.gan.quality", description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", nargs="+", default=["ring8", "grid25"], choices=["ring8", "grid25"])
+    p.add_argument(
+        "--data",
+        nargs="+",
+        default=["ring8", "grid25"],
+        choices=["ring8", "grid25", *image_quality.IMAGE_DATA],
+    )
     p.add_argument(
         "--recipes", nargs="+", default=["gan", "best"], help="names from RECIPES, or name:k=v,..."
     )
@@ -284,10 +295,22 @@ def main(argv=None) -> int:
     p.add_argument("--jobs", type=int, default=1, help="runs in parallel (worker processes)")
     p.add_argument("--threads", type=int, default=1, help="BLAS threads per worker (OPENBLAS_NUM_THREADS)")
     p.add_argument("--out", required=True, help="folder for quality.json and quality.md")
+    p.add_argument("--split", default=None, help="images: the split to train on (mnist: train, test)")
+    p.add_argument("--data-dir", default=None, help="images: the folder of the dataset's files")
     args = p.parse_args(argv)
 
     command = "python -m minigan.gan.quality " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     print(command, flush=True)
+    images = [d for d in args.data if d in image_quality.IMAGE_DATA]
+    if images:
+        if len(images) < len(args.data):
+            p.error("give the 2-D mixtures and the image datasets in separate runs (their recipes differ)")
+        extra = [
+            *(["--split", args.split] if args.split else []),
+            *(["--data-dir", args.data_dir] if args.data_dir else []),
+        ]
+        return image_quality.run(images, args.recipes, _seeds(args.seeds), args.steps, Path(args.out), extra,
+                                 command, image_quality.machine())  # fmt: skip
     recipes = {spec: _parse_recipe(spec) for spec in args.recipes}
     jobs = [
         (d, recipes[s], seed, args.steps, args.budget_s)

@@ -10,6 +10,7 @@ A ``DatasetSpec`` bundles everything a run needs that depends on the data:
     defaults              the hyper-parameters a run starts from (steps, batch_size, lr, z_dim, ...)
     evaluate(data, x)     -> dict of figures for generated samples x, with a one-line "summary"
     min_eval_samples      the fewest generated samples ``evaluate`` can give figures for
+    eval_samples          how many samples ``minigan eval`` draws without ``--n`` (None: its 2500)
     eval_problem(data)    -> None, or why ``evaluate`` cannot run on this data (say, a split smaller than the
                              evaluation's hold-out), checked before anything is computed
     plot_samples(x, data, path, title)   writes a picture of generated samples x to ``path``
@@ -81,6 +82,7 @@ class DatasetSpec:
     blas_threads: int | None = None  # cap on BLAS threads while training (small matrices: 1 is fastest)
     min_eval_samples: int = 1
     eval_problem: Callable[[Any], str | None] | None = None
+    eval_samples: int | None = None  # ``minigan eval``'s default --n (None: the CLI's own)
 
     @property
     def default_model(self) -> str:
@@ -100,7 +102,11 @@ class DatasetSpec:
 
 _REGISTRY: dict[str, DatasetSpec] = {}
 # name -> module that registers it when imported (kept lazy: heavy datasets load only when asked for)
-_PLUGINS: dict[str, str] = {"mnist": "minigan.gan.mnist_run", "fashion-mnist": "minigan.gan.mnist_run"}
+_PLUGINS: dict[str, str] = {
+    "mnist": "minigan.gan.mnist_run",
+    "fashion-mnist": "minigan.gan.mnist_run",
+    "stacked-mnist": "minigan.gan.stacked_run",
+}
 
 
 def register(spec: DatasetSpec) -> DatasetSpec:

@@ -4,7 +4,7 @@ Names, constructor arguments, parameter names and shapes, state_dict keys and de
 follow ``torch.nn``, so a model written for one is written for the other and weights move both ways.
 """
 
-from . import functional, init, parallel
+from . import functional, init, parallel, utils
 from .activation import LeakyReLU, LogSigmoid, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .container import ModuleList, Sequential
 from .conv import Conv2d, ConvTranspose2d
@@ -14,6 +14,7 @@ from .flatten import Flatten, Unflatten
 from .instancenorm import InstanceNorm1d, InstanceNorm2d
 from .linear import Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .minibatch_std import MinibatchStdDev
 from .module import IncompatibleKeys, Module
 from .normalization import BatchNorm1d, BatchNorm2d
 from .padding import ConstantPad2d, ReflectionPad2d, ReplicationPad2d, ZeroPad2d
@@ -48,6 +49,7 @@ __all__ = [
     "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
+    "MinibatchStdDev",
     "Module",
     "ModuleList",
     "NLLLoss",

@@ -16,6 +16,8 @@ working.
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from collections import OrderedDict
 from typing import NamedTuple
 
@@ -35,6 +37,29 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list
 
 
+class RemovableHandle:
+    """What ``register_forward_pre_hook`` returns: ``remove()`` unregisters the hook (a second call does
+    nothing); ``with handle:`` removes it when the block ends. Holds the hook table weakly, so a handle
+    kept around does not keep a deleted module's hooks alive."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: OrderedDict):
+        self.hooks_dict_ref = weakref.ref(hooks)
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self) -> None:
+        hooks = self.hooks_dict_ref()
+        if hooks is not None:
+            hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.remove()
+
+
 class Module:
     """Base class for layers and models: subclass it, assign parameters, buffers and sub-modules as
     attributes in ``__init__``, and write ``forward``. Calling the module calls ``forward``."""
@@ -47,6 +72,7 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -54,7 +80,30 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
+        # .get: a subclass that never called Module.__init__ still works, as it did before hooks existed
+        hooks = self.__dict__.get("_forward_pre_hooks")
+        if hooks:
+            for hook in tuple(hooks.values()):  # a snapshot: a hook may remove itself (or others)
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
         return self.forward(*args, **kwargs)
+
+    def register_forward_pre_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, args)`` before every ``forward``, as PyTorch does; ``args`` is the tuple of
+        positional arguments (keyword arguments go to forward untouched). The hook may return None (keep
+        the arguments) or replacement arguments: a tuple, or one value that becomes a 1-tuple. Hooks run in
+        the order they were registered. Returns a handle whose ``.remove()`` unregisters the hook.
+        Spectral normalisation (``nn.utils.spectral_norm``) is such a hook: it recomputes the weight."""
+        if not callable(hook):
+            raise TypeError(f"forward pre-hook must be callable, got {type(hook).__name__}")
+        hooks = self.__dict__.get("_forward_pre_hooks")
+        if hooks is None:
+            hooks = OrderedDict()
+            object.__setattr__(self, "_forward_pre_hooks", hooks)
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     # -- registration --------------------------------------------------------------------------------
     def _state(self, name):
@@ -395,4 +444,4 @@ def _as_array(value):
     return np.asarray(value)
 
 
-__all__ = ["IncompatibleKeys", "Module"]
+__all__ = ["IncompatibleKeys", "Module", "RemovableHandle"]

@@ -21,6 +21,7 @@ from hypothesis.extra import numpy as hnp
 
 import minigan as mg
 import minigan.nn.functional as F
+from minigan.nn.minibatch_std import minibatch_std
 from minigan.ops.separable import axis_map
 from minigan.testing import strategies as S
 
@@ -493,6 +494,35 @@ def _matmul_case(draw):
 
 register("matmul", lambda a, b: a @ b, np.matmul, _matmul_case(), float32_tol=1e-3)
 
+
+def _weight_matrix(w, dim):
+    return np.moveaxis(w, dim, 0).reshape(w.shape[dim], -1)
+
+
+@st.composite
+def _spectral_norm_case(draw):
+    """A weight W (1-4 axes, |w| >= 0.1), the axis dim, and fixed u (h,), v (w,): one power-iteration step
+    from the unit vector at W_mat's longest row, so sigma = u^T W_mat v = ||W_mat v|| >= that row's norm
+    >= 0.1, well away from the pole of W / sigma."""
+    w = draw(S.arrays(shp(min_dims=1, max_dims=4), min_abs=0.1))
+    dim = draw(st.integers(0, w.ndim - 1))
+    W_mat = _weight_matrix(w, dim)
+    u0 = np.eye(W_mat.shape[0])[np.argmax(np.linalg.norm(W_mat, axis=1))]
+    v = W_mat.T @ u0 / np.linalg.norm(W_mat.T @ u0)
+    u = W_mat @ v / np.linalg.norm(W_mat @ v)
+    return Case((w,), {"u": u, "v": v, "dim": dim})
+
+
+register(
+    "spectral_norm",
+    lambda w, u, v, dim: mg.nn.utils.spectral_normalize(w, u, v, dim),
+    lambda w, u, v, dim: w / (u @ _weight_matrix(w, dim) @ v),
+    _spectral_norm_case(),
+    domain="sigma = u^T W v >= 0.1",
+    float32_tol=1e-3,
+    op="spectral_normalize",
+)
+
 # -- losses ----------------------------------------------------------------------------------------
 
 
@@ -930,6 +960,41 @@ register(
     _label_smoothing_case(probabilities=True),
     float32_tol=1e-3,
     op="cross_entropy",
+)
+
+
+@st.composite
+def _minibatch_std_case(draw):
+    """N samples split into groups of G = min(group_size, N) that divide N; (N, C) or (N, C, H, W)."""
+    n = draw(st.integers(1, 6))
+    group_size = draw(st.sampled_from([g for g in range(1, 8) if n % min(g, n) == 0]))
+    c = draw(st.integers(1, 4))
+    num_channels = draw(st.sampled_from([f for f in range(1, c + 1) if c % f == 0]))
+    shape = (n, c) + draw(st.sampled_from([(), (2,), (1, 2), (2, 2)]))
+    x = draw(S.arrays(shape, distinct=True, min_gap=0.1))  # std > 0: sqrt away from its steep start
+    return Case((x,), {"group_size": group_size, "num_channels": num_channels})
+
+
+def _minibatch_std_ref(x, group_size, num_channels):
+    """Sample i's group is every M-th sample from i % M (M = N / G); its std maps appended after x[i]."""
+    n = x.shape[0]
+    m = n // min(group_size, n)
+    out = []
+    for i in range(n):
+        std = np.sqrt(x[i % m :: m].var(axis=0) + 1e-8)  # (C, ...) over the group
+        s = std.reshape(num_channels, -1).mean(axis=1)
+        maps = np.broadcast_to(s.reshape((-1,) + (1,) * (x.ndim - 2)), (num_channels,) + x.shape[2:])
+        out.append(np.concatenate([x[i], maps]))
+    return np.stack(out)
+
+
+register(
+    "minibatch_std",
+    minibatch_std,
+    _minibatch_std_ref,
+    _minibatch_std_case(),
+    domain="values 0.1 apart (group std > 0)",
+    float32_tol=1e-3,
 )
 
 BY_NAME = {spec.name: spec for spec in REGISTRY}
