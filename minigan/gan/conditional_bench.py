@@ -7,7 +7,9 @@ in one process. Chapter 11 (and chapter 10: what a stabiliser of D costs).
 
 ``dcgan-sn`` is the DCGAN with ``minigan train --spectral-norm``'s D (spectral norm on every layer, no
 batch norm), ``dcgan-mbstd`` with ``--mbstd``'s, ``dcgan-pac2`` with ``--pack 2``'s (at the same number
-of images per batch); everything else as for dcgan.
+of images per batch); everything else as for dcgan. Since ``--spectral-norm`` also drops D's batch
+norm, two more separate the changes: ``dcgan-nobn`` (no batch norm, no spectral norm) and ``dcgan-sn-bn``
+(spectral norm with batch norm kept); the cost of spectral norm itself is sn / nobn (or sn-bn / dcgan).
 
 Every model is built as ``minigan train --data mnist --model NAME`` builds it (the DCGAN networks,
 Adam(2e-4, (0.5, 0.999)), non-saturating loss, R1 with gamma 1) and trained on random stand-in images
@@ -15,7 +17,9 @@ Adam(2e-4, (0.5, 0.999)), non-saturating loss, R1 with gamma 1) and trained on r
 cgan, acgan, projection, dcgan, ...), so a change in the machine's load hits all of them alike; each
 round times ``--steps`` steps after one untimed step. Printed: the median ms per step of each model, and
 the median over the rounds of its time / dcgan's time in the same round (the paired ratio, which a load
-that drifts between rounds does not bias). BLAS is held to one thread, as in ``minigan train --data mnist``.
+that drifts between rounds does not bias), and with ``--baseline NAME`` the same ratio to NAME's time
+(``--models dcgan-sn dcgan-nobn --baseline dcgan-nobn``: what spectral norm itself costs). BLAS is held to
+one thread, as in ``minigan train --data mnist``.
 """
 
 from __future__ import annotations
@@ -28,8 +32,15 @@ import time
 import numpy as np
 
 MODELS = ("dcgan", "cgan", "acgan", "projection")
-# chapter 10's options of the DCGAN discriminator, timed as models "dcgan-<name>"
-OPTIONS = {"sn": {"spectral_norm": True}, "mbstd": {"mbstd": True}, "pac2": {"pack": 2}}
+# chapter 10's options of the DCGAN discriminator, timed as models "dcgan-<name>": arguments of
+# ``dcgan.dcgan``. sn is --spectral-norm's D (no batch norm); nobn and sn-bn separate the two changes
+OPTIONS = {
+    "sn": {"spectral_norm": True},
+    "nobn": {"batch_norm": False},
+    "sn-bn": {"spectral_norm": True, "batch_norm": True},
+    "mbstd": {"mbstd": True},
+    "pac2": {"pack": 2},
+}
 CHOICES = (*MODELS[1:], *(f"dcgan-{o}" for o in OPTIONS))
 
 
@@ -38,15 +49,18 @@ def build(name: str, batch_size: int):
     from .. import optim
     from ..random import manual_seed
     from . import registry
+    from .dcgan import dcgan
     from .trainer import Trainer
 
     spec = registry.get("mnist")
     base, _, option = name.partition("-")
     model = spec.model(base)
     config = {**spec.defaults, **model.defaults, "loss": "nonsaturating", "penalty": "r1", "gamma": 1.0}
-    config.update(OPTIONS[option] if option else {})
     manual_seed(0)
-    G, D = model.make_models(config)
+    if option:  # mnist's make_models with these options of D
+        G, D = dcgan(28, 1, config["z_dim"], config["width"], **OPTIONS[option])
+    else:
+        G, D = model.make_models(config)
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (512, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, 512)
@@ -68,6 +82,9 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--models", nargs="+", default=list(MODELS[1:]), choices=CHOICES)
     p.add_argument("--json", default=None, help="also write the results here")
+    p.add_argument(
+        "--baseline", default="dcgan", help="also print each model's paired ratio to this one (a timed model)"
+    )
     args = p.parse_args(argv)
     for flag in ("batch_size", "steps", "rounds"):
         if getattr(args, flag) < 1:
@@ -77,6 +94,8 @@ def main(argv=None) -> int:
 
     kernels.tune_process()
     names = ["dcgan", *args.models]
+    if args.baseline not in names:
+        p.error(f"--baseline {args.baseline} is not among the timed models: {', '.join(names)}")
     trainers = {name: build(name, args.batch_size) for name in names}
     times: dict[str, list[float]] = {name: [] for name in names}
     with blas_threads(1):
@@ -93,8 +112,12 @@ def main(argv=None) -> int:
         med = statistics.median(times[name])
         ratio = statistics.median(a / b for a, b in zip(times[name], times["dcgan"]))
         result["models"][name] = {"ms_per_step": times[name], "median_ms": med, "ratio_to_dcgan": ratio}
-        print(f"{name:>10}: median {med:7.1f} ms per step over {args.rounds} rounds; {ratio:.3f} x dcgan "
-              "(median of the per-round ratios)")  # fmt: skip
+        line = f"{name:>11}: median {med:7.1f} ms per step over {args.rounds} rounds; {ratio:.3f} x dcgan"
+        if args.baseline != "dcgan":
+            to_base = statistics.median(a / b for a, b in zip(times[name], times[args.baseline]))
+            result["models"][name][f"ratio_to_{args.baseline}"] = to_base
+            line += f", {to_base:.3f} x {args.baseline}"
+        print(line + " (medians of the per-round ratios)")
     if args.json:
         from ..io import atomic_write
 

@@ -133,13 +133,16 @@ def dcgan(
     mbstd=False,
     spectral_norm=False,
     pack=1,
+    batch_norm=None,
 ):
     """(G, D) built and initialised as in the DCGAN paper; ``generator`` seeds the initial weights.
     Chapter 10's options for D (module docstring): ``mbstd`` the minibatch-std map; ``spectral_norm``
     every Conv2d / Linear spectrally normalised and no batch norm; ``pack`` m > 1: D reads packs of m
-    images with their channels concatenated (``packing.Packed``; batches must hold a multiple of m)."""
+    images with their channels concatenated (``packing.Packed``; batches must hold a multiple of m);
+    ``batch_norm``: D's batch norm (default: without spectral norm only)."""
     G = dcgan_init_(dcgan_generator(image_size, channels, z_dim, width), generator=generator)
-    D = dcgan_discriminator(image_size, channels * pack, width, mbstd=mbstd, batch_norm=not spectral_norm)
+    batch_norm = not spectral_norm if batch_norm is None else batch_norm
+    D = dcgan_discriminator(image_size, channels * pack, width, mbstd=mbstd, batch_norm=batch_norm)
     D = dcgan_init_(D, generator=generator)
     if spectral_norm:  # after the init: spectral_norm renames weight to weight_orig
         for m in D.modules():

@@ -31,3 +31,14 @@ def test_a_tiny_run_reports_ratios_against_dcgan(tmp_path, capsys):
     assert result["models"]["dcgan"]["ratio_to_dcgan"] == 1.0
     assert len(result["models"]["dcgan-sn"]["ms_per_step"]) == 2
     assert "dcgan-sn" in capsys.readouterr().out
+
+
+def test_ratios_to_another_baseline_and_an_unknown_one(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    argv = ["--batch-size", "4", "--steps", "1", "--rounds", "1", "--models", "dcgan-sn", "dcgan-nobn"]
+    assert bench.main([*argv, "--baseline", "dcgan-nobn", "--json", str(out)]) == 0
+    models = json.loads(out.read_text())["models"]
+    assert models["dcgan-nobn"]["ratio_to_dcgan-nobn"] == 1.0 and "ratio_to_dcgan-nobn" in models["dcgan-sn"]
+    with pytest.raises(SystemExit):
+        bench.main([*argv, "--baseline", "dcgan-mbstd"])
+    assert "--baseline dcgan-mbstd is not among the timed models" in capsys.readouterr().err
