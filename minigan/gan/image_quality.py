@@ -42,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .quality import mean_std
+
 IMAGE_DATA = ("mnist", "stacked-mnist", "fashion-mnist")
 
 IMAGE_RECIPES = {
@@ -141,13 +143,6 @@ def done_runs(path: Path) -> dict:
     return done
 
 
-def _mean_std(values) -> tuple[float, float]:
-    v = np.asarray([x for x in values if x is not None and not math.isnan(x)], dtype=np.float64)
-    if len(v) == 0:
-        return math.nan, math.nan
-    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
-
-
 def summarise(runs: list[dict]) -> list[dict]:
     """One row per (data, recipe): mean +- std over seeds of each figure, the real-vs-real value beside it."""
     rows = []
@@ -156,7 +151,7 @@ def summarise(runs: list[dict]) -> list[dict]:
         row = {"data": key[0], "recipe": key[1], "seeds": len(rs), "steps": rs[0]["steps"],
                "wall_s_mean": float(np.mean([r["wall_s"] for r in rs]))}  # fmt: skip
         for fig in FIGURES.get(key[0], ()):
-            row[f"{fig}_mean"], row[f"{fig}_std"] = _mean_std([r.get(fig) for r in rs])
+            row[f"{fig}_mean"], row[f"{fig}_std"] = mean_std([r.get(fig) for r in rs])
             row[f"real_{fig}"] = rs[0].get(f"real_{fig}")
         rows.append(row)
     return rows

@@ -47,7 +47,6 @@ from .. import optim
 from ..data.toy import get_dataset
 from ..metrics.modes import N_SAMPLES, evaluate_modes
 from ..random import manual_seed
-from . import image_quality
 from .models import mlp_discriminator, mlp_generator
 from .packing import Packed
 from .trainer import NonFiniteError, Trainer
@@ -174,8 +173,9 @@ def run_one(data_name: str, recipe: Recipe, seed: int, steps: int, budget_s: flo
     return {"data": data_name, "recipe": recipe.name, "seed": seed, **info, **cov.as_dict()}
 
 
-def _mean_std(values) -> tuple[float, float]:
-    v = np.asarray([x for x in values if not math.isnan(x)], dtype=np.float64)
+def mean_std(values) -> tuple[float, float]:
+    """(mean, sample std with ddof=1) of the values that are not None or NaN; (nan, nan) if none are."""
+    v = np.asarray([x for x in values if x is not None and not math.isnan(x)], dtype=np.float64)
     if len(v) == 0:
         return math.nan, math.nan
     return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
@@ -187,7 +187,7 @@ def summarise(runs: list[dict]) -> list[dict]:
     for key in dict.fromkeys((r["data"], r["recipe"]) for r in runs):
         rs = [r for r in runs if (r["data"], r["recipe"]) == key]
         m, hq, kl = (
-            _mean_std([float(r[f]) for r in rs]) for f in ("modes_covered", "high_quality", "reverse_kl")
+            mean_std([float(r[f]) for r in rs]) for f in ("modes_covered", "high_quality", "reverse_kl")
         )
         rows.append(
             {
@@ -279,6 +279,8 @@ def _parse_recipe(spec: str) -> Recipe:
 
 
 def main(argv=None) -> int:
+    from . import image_quality  # which imports this module
+
     p = argparse.ArgumentParser(prog="python -m minigan.gan.quality", description=__doc__.split("\n\n")[0])
     p.add_argument(
         "--data",
