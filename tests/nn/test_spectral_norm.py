@@ -409,7 +409,7 @@ def test_missing_parameter_names_module_parameter_and_what_it_has():
 def test_twice_on_the_same_parameter_is_a_runtime_error():
     lin = spectral_norm(nn.Linear(2, 2))
     with pytest.raises(
-        RuntimeError, match="Cannot register two spectral_norm hooks on the same parameter weight"
+        RuntimeError, match="Cannot register two spectral_norm hooks on the same parameter weight of Linear"
     ):
         spectral_norm(lin)
     spectral_norm(lin, name="bias")  # another parameter of the same module is fine

@@ -183,12 +183,15 @@ def spectral_norm(
     if not isinstance(module, Module):
         raise TypeError(f"spectral_norm: expected a minigan nn.Module, got {type(module).__name__}")
     if _spectral_norm_hook(module, name) is not None:
-        raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
+        raise RuntimeError(
+            f"Cannot register two spectral_norm hooks on the same parameter {name} of {type(module).__name__}"
+        )
     if isinstance(n_power_iterations, bool) or not isinstance(n_power_iterations, (int, np.integer)):
         raise TypeError(f"n_power_iterations must be an int, got {type(n_power_iterations).__name__}")
     if n_power_iterations <= 0:
         raise ValueError(
-            f"Expected n_power_iterations to be positive, but got n_power_iterations={n_power_iterations}"
+            f"Expected n_power_iterations to be positive, but got n_power_iterations={n_power_iterations} "
+            f"(spectral_norm of {name!r} in {type(module).__name__})"
         )
     params = module._parameters
     if name not in params:
