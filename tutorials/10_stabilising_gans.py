@@ -479,8 +479,9 @@ save(fig, "10_stacked_generated.png")
 # minibatch stddev 768 (KL 2.29); real images 1 000 (KL 0.031). At this budget neither remedy helps yet,
 # and packing is far behind: its batch of 128 images is 64 packs, so D takes as many steps on half as
 # many inputs, and a packed D is a harder classifier to train from scratch. A mode count this early says
-# how fast a recipe learns as much as how well it covers; the question PacGAN answers is the long-run
-# one, which section 6's benchmark is built to ask.
+# how fast a recipe learns as much as how well it covers (and blurry samples, as these still are, land
+# in modes partly by the classifier's guesses); the question PacGAN answers is the long-run one, which
+# section 6's benchmark is built to ask.
 #
 # ## 6. The measured table
 #

@@ -157,7 +157,7 @@ def summarise(runs: list[dict]) -> list[dict]:
     return rows
 
 
-HEADERS = {"modes_covered": "modes (of 1 000)", "kl": "KL(modes || uniform)", "frechet_distance": "FD",
+HEADERS = {"modes_covered": "modes (of 1 000)", "kl": "KL(modes ‖ uniform)", "frechet_distance": "FD",
            "class_kl": "class KL", "precision": "precision", "recall": "recall"}  # fmt: skip
 
 
@@ -175,7 +175,9 @@ def markdown(rows: list[dict], command: str, machine: str) -> str:
         lines += [f"### {data}", "", header, "|---" * (len(figs) + 4) + "|"]
         sel = [r for r in rows if r["data"] == data]
         for r in sel:
-            cells = [f"{_fmt(r[f + '_mean'], digits[f])} ± {_fmt(r[f + '_std'], digits[f])}" for f in figs]
+            cells = [_fmt(r[f + "_mean"], digits[f]) for f in figs]
+            if r["seeds"] > 1:  # mean ± sample std over the seeds
+                cells = [f"{c} ± {_fmt(r[f + '_std'], digits[f])}" for c, f in zip(cells, figs)]
             lines.append(f"| {r['recipe']} | {r['seeds']} | {r['steps']} | " + " | ".join(cells)
                          + f" | {r['wall_s_mean']:.0f} |")  # fmt: skip
         real = [_fmt(sel[0].get(f"real_{f}"), digits[f]) for f in figs]

@@ -49,7 +49,7 @@ def test_summary_rows_are_mean_and_sample_std_over_seeds_with_real_vs_real():
     assert (
         "PacDCGAN2 (PacGAN paper)" in table
         and "### mnist" in table
-        and "| r1 | 1 | 10 | 20.0 ± 0.0 |" in table
+        and "| r1 | 1 | 10 | 20.0 | 0.0100 | 0.80 | 0.70 |" in table
     )
 
 
