@@ -52,7 +52,7 @@ import minigan as mg
 from minigan import nn, optim
 from minigan.autograd import grad, no_grad
 from minigan.data import mnist_or_strokes
-from minigan.gan import dirac, losses  # noqa: F401  (dirac: section 3)
+from minigan.gan import dirac, losses
 from minigan.gan.dcgan import dcgan
 from minigan.gan.mnist_run import ImageSampler
 
