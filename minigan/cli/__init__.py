@@ -1,7 +1,9 @@
-"""The ``minigan`` command line: ``minigan train | sample | eval | bench``. Chapter 07 introduces it.
+"""The ``minigan`` command line: ``minigan train | sample | translate | eval | bench`` (chapter 07; translate:
+chapter 12).
 
     minigan train [--data ring8] [--steps N] [--out DIR] [--resume] ...   train, keep a run directory
     minigan sample DIR --n N --out samples.npy|samples.png              draw from a trained generator
+    minigan translate DIR --input X.npy --out Y.npy|Y.png               run a pix2pix / CycleGAN model
     minigan eval DIR                                                    mode coverage of a toy run
     minigan bench                                                       the matmul / conv kernel benchmark
 
@@ -28,12 +30,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import bench, eval, sample, train
+    from . import bench, eval, sample, train, translate
 
     parser = _Parser(prog="minigan", description="GANs from scratch: train, sample, evaluate, benchmark.")
-    sub = parser.add_subparsers(dest="command", metavar="{train,sample,eval,bench}", parser_class=_Parser)
+    sub = parser.add_subparsers(
+        dest="command", metavar="{train,sample,translate,eval,bench}", parser_class=_Parser
+    )
     sub.required = True
-    for module in (train, sample, eval, bench):
+    for module in (train, sample, translate, eval, bench):
         module.add_parser(sub)
     return parser
 

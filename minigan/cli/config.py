@@ -36,16 +36,17 @@ GENERIC_DEFAULTS = {
 INT_MIN = {
     "steps": 1, "batch_size": 1, "k": 1, "z_dim": 1, "hidden": 1, "depth": 1, "width": 1, "image_size": 1,
     "ckpt_every": 1, "log_every": 1, "seed": 0, "lr_decay_steps": 0, "sample_every": 0, "labeled": 1,
-    "unrolled": 0, "pack": 1,
+    "unrolled": 0, "pack": 1, "lr_decay_start": 0, "pool_size": 0,
 }  # fmt: skip
 # float hyper-parameters: (smallest allowed value, whether it must be strictly larger, None allowed)
 FLOAT_MIN = {
     "lr": (0.0, True, False), "gamma": (0.0, False, True), "cls_weight": (0.0, False, False),
-    "unrolled_lr": (0.0, True, True),
+    "unrolled_lr": (0.0, True, True), "lr_final": (0.0, False, False), "lambda_l1": (0.0, False, False),
+    "lambda_cycle": (0.0, False, False), "lambda_identity": (0.0, False, False),
 }  # fmt: skip
 PENALTIES = (None, "r1", "wgan-gp")
 TEXT = ("data", "dataset", "device", "split", "model")  # plain strings
-OPTIONAL_TEXT = ("data_dir",)  # a string or null
+OPTIONAL_TEXT = ("data_dir", "photos")  # a string or null
 
 
 class ConfigError(ValueError):
@@ -103,7 +104,7 @@ def check(config: dict, known: dict, label) -> dict:
     for key, value in config.items():
         if key not in known:
             names = ", ".join(sorted(known))
-            data = config.get("data")
+            data = config.get("data", known.get("data"))
             raise ConfigError(f"{label(key)}: not a setting of dataset {data} (those are: {names})")
         why = problem(key, value, known)
         if why is not None:

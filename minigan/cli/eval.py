@@ -11,7 +11,9 @@ model (chapter 11) conditional accuracy and intra-class Fréchet distance, per c
 samples drawn n / 10 per class; for the semi-supervised GAN (chapter 15) its discriminator's accuracy on
 the held-out images next to the same network trained on the labelled images alone; for stacked-mnist
 (chapter 10) the digit triples covered of 1 000 and the KL of their histogram to uniform, next to as
-many real stacked images (``metrics/stacked.py``). The figures are also
+many real stacked images (``metrics/stacked.py``); for a translation model (chapter 12) its outputs
+on the first ``--n`` held-out images (default: all 2 000) against their targets, PSNR / SSIM next to a
+trivial baseline, and how often the own classifier still reads the source digit. The figures are also
 written to RUN/eval.json (strict JSON: a NaN or infinite figure is stored as null, with a note). ``--n``
 below what the dataset's evaluation needs (or not a multiple of 10 for a conditional model), a dataset
 too small for it, or more samples than fit in memory stop the command before anything is computed.
@@ -65,7 +67,8 @@ def run(args) -> int:
     problem = spec.eval_problem(data) if spec.eval_problem is not None else None
     if problem is not None:
         raise CLIError(f"cannot evaluate {args.run}: {problem}")
-    check_sample_memory(args.n, config, data, device, EVAL_COPIES)
+    if not getattr(run.variant, "translation", False):  # a translation model reads held-out images instead
+        check_sample_memory(args.n, config, data, device, EVAL_COPIES)
     try:
         result = evaluate_run(run, args.n, args.seed, device, state.get("step"))
     except MemoryError:

@@ -35,7 +35,7 @@ from ..creation import zeros
 from ..gan import Trainer, losses, registry
 from ..gan.trainer import NonFiniteError
 from ..gan.variants.unrolled import Unrolled
-from ..optim.schedule import lr_factor, set_lr
+from ..optim.schedule import FINAL_LR_FRACTION, lr_factor, set_lr
 from ..random import get_rng_state, manual_seed, set_rng_state
 from .common import (
     CLIError,
@@ -57,12 +57,12 @@ from .rundir import RunDir, RunDirError
 GAME_KEYS = (
     "batch_size", "seed", "loss", "penalty", "gamma", "k", "lr", "betas", "lr_decay_steps", "z_dim", "hidden",
     "depth", "split", "model", "labeled", "unrolled", "unrolled_exact", "unrolled_lr", "mbstd",
-    "spectral_norm", "pack",
+    "spectral_norm", "pack", "photos",
 )  # fmt: skip
 # what a resumed run may change: how long it runs, how often it writes, where it computes and reads data
 RESUMABLE_KEYS = ("steps", "sample_every", "ckpt_every", "log_every", "device", "data_dir")
 # flags that only apply to the datasets (or models) whose defaults have them
-SPEC_KEYS = ("hidden", "depth", "split", "data_dir")
+SPEC_KEYS = ("hidden", "depth", "split", "data_dir", "photos")
 MODEL_KEYS = ("labeled", "mbstd", "spectral_norm", "pack")
 _DCGAN_HINT = " (it is an option of the DCGAN discriminator: --model dcgan on image data)"
 HINTS = {"mbstd": _DCGAN_HINT, "spectral_norm": _DCGAN_HINT, "pack": _DCGAN_HINT}
@@ -104,6 +104,11 @@ def add_parser(sub):
     p.add_argument(
         "--unrolled-lr", type=float, default=None, metavar="ETA",
         help="step size of the --unrolled-exact look-ahead (default: the D learning rate)",
+    )  # fmt: skip
+    p.add_argument(
+        "--photos", default=None, metavar="DIR",
+        help="mnist2mnistm: the folder of colour photos MNIST-M is cut from (default: photos that ship with "
+        "installed packages; chapter 13)",
     )  # fmt: skip
     p.add_argument(
         "--mbstd", action="store_const", const=True, default=None,
@@ -209,8 +214,19 @@ def _fresh_config(args) -> tuple[dict, RunDir]:
     return config, RunDir(args.out or os.path.join("runs", data))
 
 
+def _variant(config: dict):
+    """The run's variant; a setting it cannot take (``--loss`` for pix2pix) is a usage error (exit 2)."""
+    spec = get_spec(config["data"])
+    try:
+        return get_model(spec, config["model"]).make_variant(config)
+    except ValueError as err:
+        raise CLIError(str(err), 2) from None
+
+
 def _check_stabilisers(config: dict) -> None:
     """The chapter-10 options that need one another, or a batch they can split (exit 2 otherwise)."""
+    if getattr(_variant(config), "translation", False) and config.get("unrolled", 0):
+        raise CLIError(f"--unrolled does not apply to --model {config['model']} (a translation model)", 2)
     k = config.get("unrolled", 0)
     if config.get("unrolled_exact") and k == 0:
         raise CLIError("--unrolled-exact needs --unrolled K, K >= 1 look-ahead D steps", 2)
@@ -255,6 +271,8 @@ def _build(config: dict, device: str):
     try:
         data = spec.make_data(config)
         G, D = model.make_models(config)
+    except registry.DataUsageError as err:  # --photos naming an empty folder, a split too small
+        raise CLIError(str(err), 2) from None
     except (OSError, ValueError) as err:  # missing / corrupt dataset files: one line, not a traceback
         raise CLIError(str(err)) from None
     try:
@@ -267,7 +285,7 @@ def _build(config: dict, device: str):
     opt_G = optim.Adam(G.parameters(), lr=config["lr"], betas=betas)
     opt_D = optim.Adam(D.parameters(), lr=config["lr"], betas=betas)
     data_rng = np.random.default_rng([config["seed"], 1])  # the data stream's own generator
-    variant = model.make_variant(config)
+    variant = _variant(config)
     if config.get("unrolled", 0):
         exact, lr = config.get("unrolled_exact", False), config.get("unrolled_lr")
         variant = Unrolled(variant, steps=config["unrolled"], create_graph=exact, lr=lr)
@@ -277,7 +295,7 @@ def _build(config: dict, device: str):
         opt_G,
         opt_D,
         lambda n: batches.sample(n, data_rng),
-        z_dim=config["z_dim"],
+        z_dim=config.get("z_dim", 0),  # translation models take images, not noise
         batch_size=config["batch_size"],
         k=config["k"],
         variant=variant,
@@ -285,11 +303,20 @@ def _build(config: dict, device: str):
     return spec, data, trainer, data_rng
 
 
-def _check_step_memory(trainer: Trainer, config: dict) -> None:
+def _check_step_memory(trainer: Trainer, config: dict, data) -> None:
     """Refuse a --batch-size whose training step would not fit in memory (estimated from one forward pass
     of G and D on two samples; class 0 for a conditional model)."""
     from ..autograd import no_grad
 
+    if getattr(trainer.variant, "translation", False):  # G maps images to images: probe with two pairs
+        spec = get_spec(config["data"])
+        batches = get_model(spec, config["model"]).batches(data, config)
+        probe = trainer._real(batches.sample(2, np.random.default_rng(0)))  # not the run's data stream
+        probes = trainer.variant.memory_probes(trainer, probe)
+        per_sample = STEP_COPIES * sum(activation_bytes(m, *x) for m, x in probes)
+        b = config["batch_size"]
+        check_memory(b * per_sample, "--batch-size", b, trainer.device, f"a training step of {b} samples")
+        return
     z = zeros(2, config["z_dim"], device=trainer.device)
     labels = (zeros(2, dtype="int64", device=trainer.device),) if trainer.variant.conditional else ()
     g_bytes = activation_bytes(trainer.G, z, *labels)
@@ -334,7 +361,10 @@ def _restore(rd: RunDir, trainer: Trainer, data_rng) -> None:
 
 
 def _game(config: dict) -> str:
-    """'nonsaturating + r1': the loss and the penalty (and the chapter-10 options), for messages."""
+    """'nonsaturating + r1': the loss and the penalty (and the chapter-10 options), for messages; a
+    translation model plays its paper's game: its name."""
+    if get_spec(config["data"]).kind in ("paired", "unpaired"):
+        return config["model"]
     game = config["loss"] + (f" + {config['penalty']}" if config.get("penalty") else "")
     if config.get("unrolled"):
         game += f", unrolled {config['unrolled']}" + (" exact" if config.get("unrolled_exact") else "")
@@ -349,6 +379,10 @@ def _postfix(record: dict) -> dict:
 def _snapshot(spec, data, trainer, z_fixed, path, title):
     """A picture of G's samples for the noise ``z_fixed`` (conditional: 10 of each class, a row each)."""
     if spec.plot_samples is None:
+        return
+    if getattr(trainer.variant, "translation", False):  # input | output | target rows of held-out images
+        with io.atomic_path(path, ".png") as tmp:
+            spec.plot_samples(None, data, tmp, title=title, G=trainer.G, variant=trainer.variant)
         return
     if trainer.variant.conditional:
         extra = {"labels": (np.arange(len(z_fixed)) // 10) % trainer.variant.n_classes}
@@ -402,7 +436,7 @@ def _train(args, rd: RunDir, config: dict, device: str, progress: dict) -> int:
     from tqdm import tqdm
 
     spec, data, trainer, data_rng = _build(config, device)
-    _check_step_memory(trainer, config)
+    _check_step_memory(trainer, config, data)
     if args.resume:
         _restore(rd, trainer, data_rng)
         rd.truncate_metrics(trainer.step_count)
@@ -410,13 +444,13 @@ def _train(args, rd: RunDir, config: dict, device: str, progress: dict) -> int:
     steps, start = config["steps"], trainer.step_count
     if start >= steps:
         print(f"{rd.path} is already at step {start} >= --steps {steps}: nothing to train")
-        if not _finished(rd, spec, data, start):  # stopped between its last checkpoint and the end
+        if not _finished(rd, spec, data, start, config):  # stopped between its last checkpoint and the end
             print(f"{rd.path}: writing the final plots and evaluation it is missing")
             _finish(rd, spec, data, trainer, config, None, 0)
         return 0
     rd.write_config(config)  # a resume may have changed steps / intervals; unchanged: not rewritten
     problem = spec.eval_problem(data) if spec.eval_problem is not None else None
-    if problem is not None and spec.evaluate is not None:
+    if problem is not None and _evaluates(spec, config):
         print(f"minigan: note: no final evaluation: {problem}", file=sys.stderr)
 
     bar = tqdm(
@@ -442,10 +476,11 @@ def _train(args, rd: RunDir, config: dict, device: str, progress: dict) -> int:
 def _loop(rd: RunDir, spec, data, trainer: Trainer, data_rng, config: dict, bar, progress: dict) -> None:
     """Steps until ``config["steps"]``; metrics, snapshots and checkpoints on their intervals."""
     steps, pending = config["steps"], []
-    z_fixed = np.random.default_rng([config["seed"], 2]).standard_normal((N_FIXED, config["z_dim"]))
+    z_fixed = np.random.default_rng([config["seed"], 2]).standard_normal((N_FIXED, config.get("z_dim", 0)))
     z_fixed = z_fixed.astype(np.float32)
     while trainer.step_count < steps:
-        lr = config["lr"] * lr_factor(trainer.step_count, config["lr_decay_steps"])
+        final, start = config.get("lr_final", FINAL_LR_FRACTION), config.get("lr_decay_start", 0)
+        lr = config["lr"] * lr_factor(trainer.step_count, config["lr_decay_steps"], final, start)
         set_lr([trainer.opt_G, trainer.opt_D], lr)
         try:
             record = trainer.step()
@@ -473,12 +508,19 @@ def _loop(rd: RunDir, spec, data, trainer: Trainer, data_rng, config: dict, bar,
             progress["ckpt"] = s
 
 
-def _finished(rd: RunDir, spec, data, step: int) -> bool:
+def _evaluates(spec, config: dict) -> bool:
+    """Whether a run ends with an evaluation: its dataset's, or its model's own (sgan, pix2pix)."""
+    return spec.evaluate is not None or get_model(spec, config["model"]).evaluate is not None
+
+
+def _finished(rd: RunDir, spec, data, step: int, config: dict) -> bool:
     """Whether the run has the final plots and evaluation of ``step``."""
     plots = ["curves.png"] + (["samples.png"] if spec.plot_samples is not None else [])
     if not all((rd / RunDir.PLOTS / name).is_file() for name in plots):
         return False
-    if spec.evaluate is None or (spec.eval_problem is not None and spec.eval_problem(data) is not None):
+    if not _evaluates(spec, config) or (
+        spec.eval_problem is not None and spec.eval_problem(data) is not None
+    ):
         return True
     result = rd.read_eval()
     return result is not None and result.get("step") == step
@@ -501,7 +543,11 @@ def _finish(rd, spec, data, trainer, config, seconds, n_steps) -> None:
         )
         plt.close(fig)
     if spec.plot_samples is not None:
-        z = np.random.default_rng(EVAL_SEED).standard_normal((1000, config["z_dim"])).astype(np.float32)
+        z = (
+            np.random.default_rng(EVAL_SEED)
+            .standard_normal((1000, config.get("z_dim", 0)))
+            .astype(np.float32)
+        )
         _snapshot(spec, data, trainer, z, rd / RunDir.PLOTS / "samples.png", f"step {trainer.step_count}")
     if seconds is not None:
         print(
@@ -509,7 +555,7 @@ def _finish(rd, spec, data, trainer, config, seconds, n_steps) -> None:
             f"({n_steps / max(seconds, 1e-9):.0f} steps/s); run directory: {rd.path}"
         )
     problem = spec.eval_problem(data) if spec.eval_problem is not None else None
-    if spec.evaluate is not None and problem is None:
+    if _evaluates(spec, config) and problem is None:
         run = LoadedRun(config, spec, get_model(spec, config["model"]), trainer.variant, data, trainer.G,
                         trainer.D, {})  # fmt: skip
         n_eval = spec.eval_samples or N_EVAL  # the dataset's own number (stacked-mnist: 26 000) if it has one

@@ -8,6 +8,8 @@ for the chapters' quick mode.
 from .idx import IDXError, read_idx, write_idx
 from .loader import DataLoader
 from .mnist import MNIST, ChecksumError, DatasetNotFoundError, load_mnist
+from .mnistm import UnpairedSampler, blend, default_photo_paths, load_photos
+from .paired import PairedSampler, bicubic_upsample, downsample, edges, hole_masks, inpaint_input, mean_fill
 from .strokes import mnist_or_strokes, strokes
 from .toy import (
     DATASETS,

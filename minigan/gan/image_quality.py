@@ -44,7 +44,8 @@ import numpy as np
 
 from .quality import mean_std
 
-IMAGE_DATA = ("mnist", "stacked-mnist", "fashion-mnist")
+PAIRED_DATA = ("mnist-sr4", "mnist-inpaint", "mnist-edges")  # chapter 12's translation tasks
+IMAGE_DATA = ("mnist", "stacked-mnist", "fashion-mnist", *PAIRED_DATA)
 
 IMAGE_RECIPES = {
     "dcgan": ["--penalty", "none"],
@@ -68,6 +69,8 @@ IMAGE_RECIPES = {
     "pac2": ["--penalty", "none", "--pack", "2", "--batch-size", "128"],
     "mbstd": ["--penalty", "none", "--mbstd"],
     "unrolled5": ["--penalty", "none", "--unrolled", "5"],
+    "pix2pix": ["--model", "pix2pix"],  # the paired tasks (chapter 12): GAN + 100 L1
+    "l1": ["--model", "l1"],  # the same U-Net on the L1 loss alone
 }
 
 # PacGAN, Lin et al. (2018), table 2 (Stacked MNIST, mean +- std over runs): modes of 1 000, KL
@@ -81,6 +84,7 @@ FIGURES = {
     "stacked-mnist": ("modes_covered", "kl"),
     "mnist": ("frechet_distance", "class_kl", "precision", "recall"),
     "fashion-mnist": ("frechet_distance", "class_kl", "precision", "recall"),
+    **{d: ("psnr", "ssim", "label_accuracy", "frechet_distance") for d in PAIRED_DATA},
 }
 
 
@@ -101,6 +105,8 @@ def figures(data: str, result: dict) -> dict:
     """The table's figures from a run's eval.json: the generated samples' and the real-vs-real ones."""
     gen = result.get("generated", result)
     real = result.get("real_baseline", {})
+    if "task" in result:  # a translation: the trivial baseline's PSNR / SSIM / labels (FD: real vs real)
+        gen, real = {**gen, **result["model"]}, {**real, **result["baseline"]}
     out = {}
     for key in FIGURES.get(data, ()):
         out[key] = gen.get(key)
@@ -158,7 +164,13 @@ def summarise(runs: list[dict]) -> list[dict]:
 
 
 HEADERS = {"modes_covered": "modes (of 1 000)", "kl": "KL(modes ‖ uniform)", "frechet_distance": "FD",
-           "class_kl": "class KL", "precision": "precision", "recall": "recall"}  # fmt: skip
+           "class_kl": "class KL", "precision": "precision", "recall": "recall", "psnr": "PSNR (dB)",
+           "ssim": "SSIM", "label_accuracy": "label preservation"}  # fmt: skip
+BASELINE_ROW = {
+    "mnist-sr4": "bicubic",
+    "mnist-inpaint": "hole filled with the mean",
+    "mnist-edges": "edge map",
+}
 
 
 def _fmt(x, digits: int) -> str:
@@ -167,7 +179,8 @@ def _fmt(x, digits: int) -> str:
 
 def markdown(rows: list[dict], command: str, machine: str) -> str:
     """One table per dataset: each recipe's mean +- std over seeds, then real-vs-real and published rows."""
-    digits = {"modes_covered": 1, "kl": 3, "frechet_distance": 1, "class_kl": 4, "precision": 2, "recall": 2}
+    digits = {"modes_covered": 1, "kl": 3, "frechet_distance": 1, "class_kl": 4, "precision": 2, "recall": 2,
+              "psnr": 2, "ssim": 3, "label_accuracy": 3}  # fmt: skip
     lines = []
     for data in dict.fromkeys(r["data"] for r in rows):
         figs = FIGURES.get(data, ())
@@ -181,7 +194,8 @@ def markdown(rows: list[dict], command: str, machine: str) -> str:
             lines.append(f"| {r['recipe']} | {r['seeds']} | {r['steps']} | " + " | ".join(cells)
                          + f" | {r['wall_s_mean']:.0f} |")  # fmt: skip
         real = [_fmt(sel[0].get(f"real_{f}"), digits[f]) for f in figs]
-        lines.append("| real vs real | | | " + " | ".join(real) + " | |")
+        name = f"{BASELINE_ROW[data]} (FD: real vs real)" if data in BASELINE_ROW else "real vs real"
+        lines.append(f"| {name} | | | " + " | ".join(real) + " | |")
         for d, name, *published in PUBLISHED:
             if d == data:
                 lines.append(f"| {name} | | | " + " | ".join(published) + " | |")

@@ -46,6 +46,11 @@ import numpy as np
 from . import models
 
 
+class DataUsageError(ValueError):
+    """A setting the user gave that the data cannot meet (an empty photo folder, a split too small):
+    ``minigan train`` reports it as a usage error (exit 2), before anything is trained."""
+
+
 def unconditional_variant(config: dict):
     """The unconditional game with the run's adversarial loss, penalty and penalty weight."""
     from .variants.unconditional import Unconditional
@@ -106,6 +111,10 @@ _PLUGINS: dict[str, str] = {
     "mnist": "minigan.gan.mnist_run",
     "fashion-mnist": "minigan.gan.mnist_run",
     "stacked-mnist": "minigan.gan.stacked_run",
+    "mnist-edges": "minigan.gan.paired_run",
+    "mnist-sr4": "minigan.gan.paired_run",
+    "mnist-inpaint": "minigan.gan.paired_run",
+    "mnist2mnistm": "minigan.gan.unpaired_run",
 }
 
 

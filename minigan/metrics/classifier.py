@@ -59,10 +59,13 @@ DEFAULT_CONFIG = {
 FEATURE_LAYER = 7  # index in the Sequential of the ReLU whose output is the feature vector
 
 
-def mnist_classifier(width: int = 32, hidden: int = 128, dropout: float = 0.3, n_classes: int = 10):
-    """The classifier network (see the module docstring); features are the output of layer 7."""
+def mnist_classifier(
+    width: int = 32, hidden: int = 128, dropout: float = 0.3, n_classes: int = 10, channels=1
+):
+    """The classifier network (see the module docstring); features are the output of layer 7. ``channels``
+    3 reads colour images (the MNIST-M classifier of the CycleGAN evaluation)."""
     return nn.Sequential(
-        nn.Conv2d(1, width, 4, 2, 1),
+        nn.Conv2d(channels, width, 4, 2, 1),
         nn.ReLU(),
         nn.Conv2d(width, 2 * width, 4, 2, 1),
         nn.BatchNorm2d(2 * width),
@@ -116,8 +119,9 @@ class Classifier:
             x = to_unit_range(x)
         if x.ndim == 3:
             x = x[:, None]
-        if x.ndim != 4 or x.shape[1:] != (1, 28, 28):
-            raise ValueError(f"classifier: expected images (N, 1, 28, 28) in [-1, 1], got shape {x.shape}")
+        c = self.config.get("channels", 1)
+        if x.ndim != 4 or x.shape[1:] != (c, 28, 28):
+            raise ValueError(f"classifier: expected images (N, {c}, 28, 28) in [-1, 1], got shape {x.shape}")
         was_training = self.model.training
         self.model.eval()
         feats, probs = [], []
@@ -158,7 +162,8 @@ def holdout_split(n: int, n_holdout: int, seed: int) -> tuple[np.ndarray, np.nda
 
 
 def train_classifier(images, labels, config: dict | None = None, log=None) -> Classifier:
-    """Train the classifier with minigan on ``images`` (N, 28, 28) uint8 and ``labels`` (N,).
+    """Train the classifier with minigan on ``images`` (N, 28, 28) uint8 and ``labels`` (N,); with
+    ``config["channels"] = 3``, colour images (N, 3, 28, 28) uint8.
 
     ``config`` overrides ``DEFAULT_CONFIG``; ``log`` (a print-like function) gets one line per epoch.
     """
@@ -168,7 +173,7 @@ def train_classifier(images, labels, config: dict | None = None, log=None) -> Cl
     images, labels = np.asarray(images), np.asarray(labels, dtype=np.int64)
     train_idx, hold_idx = holdout_split(len(images), cfg["n_holdout"], cfg["seed"])
     manual_seed(cfg["seed"])
-    model = mnist_classifier(cfg["width"], cfg["hidden"], cfg["dropout"])
+    model = mnist_classifier(cfg["width"], cfg["hidden"], cfg["dropout"], channels=cfg.get("channels", 1))
     opt = optim.Adam(model.parameters(), lr=cfg["lr_max"])
     x_train = to_unit_range(images[train_idx])
     loader = DataLoader(x_train, labels[train_idx], batch_size=cfg["batch_size"], seed=cfg["seed"])
@@ -215,7 +220,9 @@ def load_or_train(
     if path.is_file():
         try:
             state = io.load_checkpoint(path)
-            model = mnist_classifier(cfg["width"], cfg["hidden"], cfg["dropout"])
+            model = mnist_classifier(
+                cfg["width"], cfg["hidden"], cfg["dropout"], channels=cfg.get("channels", 1)
+            )
             model.load_state_dict(state["model"])
             return Classifier(
                 model, cfg, state["accuracy"], state["holdout_idx"], state["history"], state["seconds"]

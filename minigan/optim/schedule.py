@@ -19,13 +19,15 @@ from __future__ import annotations
 FINAL_LR_FRACTION = 0.1  # where the linear decay ends, as a fraction of the starting rate
 
 
-def lr_factor(step: int, decay_steps: int, final: float = FINAL_LR_FRACTION) -> float:
-    """The learning-rate multiplier for the step after ``step`` completed ones: 1 -> ``final`` linearly
-    over ``decay_steps`` steps, then ``final``; always 1 when ``decay_steps`` is 0. It depends on the step
-    alone (not on the run's length), so a run resumed to a later step follows the same schedule."""
+def lr_factor(step: int, decay_steps: int, final: float = FINAL_LR_FRACTION, start: int = 0) -> float:
+    """The learning-rate multiplier for the step after ``step`` completed ones: 1 until ``start``, then
+    1 -> ``final`` linearly over ``decay_steps`` steps, then ``final``; always 1 when ``decay_steps`` is 0.
+    (CycleGAN's schedule, constant for the first half and linear to 0 over the second, is
+    ``start = decay_steps = steps / 2, final = 0``.) It depends on the step alone (not on the run's
+    length), so a run resumed to a later step follows the same schedule."""
     if decay_steps <= 0:
         return 1.0
-    return max(final, 1.0 - (1.0 - final) * step / decay_steps)
+    return max(final, 1.0 - (1.0 - final) * max(0, step - start) / decay_steps)
 
 
 def set_lr(optimizers, lr: float) -> None:
