@@ -70,7 +70,7 @@ from minigan.gan.variants.pix2pix import Pix2Pix
 from minigan.metrics.classifier import load_or_train, stderr_log
 from minigan.metrics.similarity import psnr, ssim
 from minigan.ops.indexing import cat
-from minigan.viz import make_grid
+from minigan.viz import plot_image_rows
 
 T0 = time.perf_counter()
 QUICK = os.environ.get("MINIGAN_QUICK", "") not in ("", "0")
@@ -92,17 +92,8 @@ def save(fig, name):
 
 
 def show_rows(rows, labels, name, title):
-    """One row per array of images (N, 1, H, W) in [-1, 1], the row's label on the left."""
-    fig, axes = plt.subplots(len(rows), 1, figsize=(8, 1.1 * len(rows)))
-    for ax, r, label in zip(np.atleast_1d(axes), rows, labels):
-        if r.shape[-1] != 28:  # a 7 x 7 input, drawn at 28 x 28
-            r = r.repeat(28 // r.shape[-1], 2).repeat(28 // r.shape[-1], 3)
-        ax.imshow(make_grid(r, nrow=len(r))[:, :, 0], cmap="gray", vmin=0, vmax=1)
-        ax.set_yticks([])
-        ax.set_xticks([])
-        ax.set_ylabel(label, rotation=0, ha="right", va="center")
-    fig.suptitle(title)
-    save(fig, name)
+    """Labelled rows of images (``viz.plot_image_rows``), saved under OUT."""
+    save(plot_image_rows(rows, labels, title), name)
 
 
 # %% [markdown]

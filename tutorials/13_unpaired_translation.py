@@ -63,7 +63,7 @@ from minigan.gan.unpaired_run import Domains, UnpairedData, to_grey
 from minigan.gan.variants.cyclegan import CycleDiscriminators, CycleGAN, CycleGenerators, ImagePool
 from minigan.metrics.classifier import load_or_train, stderr_log
 from minigan.optim.schedule import lr_factor, set_lr
-from minigan.viz import make_grid
+from minigan.viz import plot_image_rows
 
 T0 = time.perf_counter()
 QUICK = os.environ.get("MINIGAN_QUICK", "") not in ("", "0")
@@ -85,16 +85,8 @@ def save(fig, name):
 
 
 def show_rows(rows, labels, name, title):
-    """One row per array of images (N, C, 28, 28) in [-1, 1]."""
-    fig, axes = plt.subplots(len(rows), 1, figsize=(8, 1.1 * len(rows)))
-    for ax, r, label in zip(np.atleast_1d(axes), rows, labels):
-        grid = make_grid(r if r.shape[1] == 3 else np.repeat(r, 3, 1), nrow=len(r))
-        ax.imshow(grid)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_ylabel(label, rotation=0, ha="right", va="center")
-    fig.suptitle(title)
-    save(fig, name)
+    """Labelled rows of images (``viz.plot_image_rows``), saved under OUT."""
+    save(plot_image_rows(rows, labels, title), name)
 
 
 # %% [markdown]

@@ -116,22 +116,12 @@ def run(args) -> int:
 
 
 def _picture(a, b, targets, path, title) -> None:
-    """Rows input | output [| target] of the first images, inputs resized (nearest) to the outputs' side,
-    grey inputs shown in colour where the outputs are."""
+    """Rows input | output [| target] of the first images (an inpainting input: its image channel)."""
     import matplotlib.pyplot as plt
 
-    from ..viz import plot_image_grid
+    from ..viz import plot_image_rows
 
     n = min(N_PICTURE, len(a))
-    rows = [a[:n] if a.shape[1] == 3 else a[:n, :1], b[:n]]  # an inpainting input: the image, not its mask
-    if targets is not None:
-        rows.append(targets[:n])
-    side, c = b.shape[-1], max(r.shape[1] for r in rows)
-    fixed = []
-    for r in rows:
-        if r.shape[-1] != side:
-            f = side // r.shape[-1]
-            r = r.repeat(f, axis=2).repeat(f, axis=3)
-        fixed.append(np.repeat(r, c, axis=1) if r.shape[1] == 1 and c == 3 else r)
-    fig = plot_image_grid(np.concatenate(fixed), nrow=n, title=title, path=path)
+    rows = [a[:n] if a.shape[1] == 3 else a[:n, :1], b[:n]] + ([] if targets is None else [targets[:n]])
+    fig = plot_image_rows(rows, ["input", "output", "target"][: len(rows)], title, path)
     plt.close(fig)

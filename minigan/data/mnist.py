@@ -271,6 +271,19 @@ def load_mnist(
     return images, labels.astype(np.int64)
 
 
+def check_digits(images, labels, who: str, at_least: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(images, labels) as arrays after checking them: uint8 (N, H, W) digits, one label each, at least
+    ``at_least`` of them; ValueError naming ``who`` and what is wrong otherwise."""
+    images, labels = np.asarray(images), np.asarray(labels)
+    if images.dtype != np.uint8 or images.ndim != 3:
+        raise ValueError(f"{who}: images must be uint8 (N, H, W), got {images.dtype} of shape {images.shape}")
+    if labels.shape != (len(images),):
+        raise ValueError(f"{who}: labels of shape {labels.shape} do not match {len(images)} images")
+    if len(images) < at_least:
+        raise ValueError(f"{who}: need at least {at_least} images, got {len(images)}")
+    return images, labels
+
+
 def to_unit_range(images: np.ndarray, dtype=np.float32) -> np.ndarray:
     """uint8 ``(N, H, W)`` -> float ``(N, 1, H, W)`` in [-1, 1] (the range of the generator's tanh)."""
     images = np.asarray(images)

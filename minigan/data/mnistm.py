@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .mnist import from_unit_range, to_unit_range
+from .mnist import check_digits, from_unit_range, to_unit_range
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
 CROP = 28  # the side of an MNIST digit, so of every crop
@@ -159,19 +159,7 @@ class UnpairedSampler:
     def __init__(
         self, images, labels, photos=None, seed: int = 0, split: str = "custom", name="mnist2mnistm"
     ):
-        images, labels = np.asarray(images), np.asarray(labels)
-        if images.dtype != np.uint8 or images.ndim != 3:
-            raise ValueError(
-                f"UnpairedSampler: images must be uint8 (N, H, W), got {images.dtype} of shape {images.shape}"
-            )
-        if labels.shape != (len(images),):
-            raise ValueError(
-                f"UnpairedSampler: labels of shape {labels.shape} do not match {len(images)} images"
-            )
-        if len(images) < 2:
-            raise ValueError(
-                f"UnpairedSampler: need at least 2 images to fill two domains, got {len(images)}"
-            )
+        images, labels = check_digits(images, labels, "UnpairedSampler", at_least=2)  # one per domain
         rng = np.random.default_rng(seed)
         perm = rng.permutation(len(images))
         half = len(images) // 2

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mnist import to_unit_range
+from .mnist import check_digits, to_unit_range
 
 TASKS = ("edges", "sr4", "inpaint")
 CUBIC_A = -0.75  # Keys' free parameter as PyTorch (and OpenCV) use it; Keys himself recommends -0.5
@@ -232,17 +232,7 @@ class PairedSampler:
     kind = "paired"
 
     def __init__(self, images, labels, task: str, split: str = "custom", name: str | None = None, hole=14):
-        images, labels = np.asarray(images), np.asarray(labels)
-        if images.dtype != np.uint8 or images.ndim != 3:
-            raise ValueError(
-                f"PairedSampler: images must be uint8 (N, H, W), got {images.dtype} of shape {images.shape}"
-            )
-        if labels.shape != (len(images),):
-            raise ValueError(
-                f"PairedSampler: labels of shape {labels.shape} do not match {len(images)} images"
-            )
-        if len(images) == 0:
-            raise ValueError("PairedSampler: no images")
+        images, labels = check_digits(images, labels, "PairedSampler")
         if task not in TASKS:
             raise ValueError(f"PairedSampler: unknown task {task!r}: expected one of {', '.join(TASKS)}")
         h, w = images.shape[1:]

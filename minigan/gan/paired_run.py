@@ -201,16 +201,11 @@ def plot_samples(x, data: PairedData, path, title=None, G=None, **_):
     """Rows input | output | target for the first held-out digits (G's outputs; ``x`` unused)."""
     import matplotlib.pyplot as plt
 
-    from ..viz import plot_image_grid
+    from ..viz import plot_image_rows
 
     a, b, _labels = data.held_out(N_SNAPSHOT)
     out = translate_batches(G, a, next(iter(G.parameters())).device)
-    shown = a[:, :1]
-    if shown.shape[-1] != b.shape[-1]:  # a 7 x 7 input, drawn at the output's size
-        f = b.shape[-1] // shown.shape[-1]
-        shown = shown.repeat(f, axis=2).repeat(f, axis=3)
-    fig = plot_image_grid(np.concatenate([shown, out, b]), nrow=N_SNAPSHOT, title=title, path=path)
-    plt.close(fig)
+    plt.close(plot_image_rows([a[:, :1], out, b], ["input", "output", "target"], title, path))
 
 
 def _model(name: str, description: str, lambda_gan: float) -> ModelSpec:

@@ -220,14 +220,14 @@ def plot_samples(x, data: UnpairedData, path, title=None, G=None, **_):
     """Rows a | G_AB(a) | G_BA(G_AB(a)) | b | G_BA(b) | G_AB(G_BA(b)) for held-out digits."""
     import matplotlib.pyplot as plt
 
-    from ..viz import plot_image_grid
+    from ..viz import plot_image_rows
 
     a, b, _ = data.held_out(N_SNAPSHOT)
     device = next(iter(G.parameters())).device
     ab, ba = _translate(G.G_AB, a, device), _translate(G.G_BA, b, device)
     rows = [a, ab, _translate(G.G_BA, ab, device), b, ba, _translate(G.G_AB, ba, device)]
-    fig = plot_image_grid(np.concatenate(rows), nrow=N_SNAPSHOT, title=title, path=path)
-    plt.close(fig)
+    labels = ["a", "G_AB(a)", "back", "b", "G_BA(b)", "back"]
+    plt.close(plot_image_rows(rows, labels, title, path))
 
 
 MODEL = ModelSpec(

@@ -51,3 +51,37 @@ def plot_image_grid(images, nrow: int = 8, padding: int = 2, title=None, path=No
     if title:
         ax.set_title(title)
     return save(fig, path)
+
+
+def same_size_rows(rows) -> list[np.ndarray]:
+    """Arrays of images (n, C, h, w) made comparable: each enlarged (nearest, an integer factor) to the
+    largest side, and grey ones given three channels when any row has them."""
+    rows = [to_numpy(r) for r in rows]
+    side = max(r.shape[-1] for r in rows)
+    colour = any(r.shape[1] == 3 for r in rows)
+    out = []
+    for r in rows:
+        if r.shape[-1] != side:
+            f = side // r.shape[-1]
+            r = r.repeat(f, axis=2).repeat(f, axis=3)
+        out.append(np.repeat(r, 3, axis=1) if colour and r.shape[1] == 1 else r)
+    return out
+
+
+def plot_image_rows(rows, labels=None, title=None, path=None):
+    """One row of images per array in ``rows`` (each (n, C, h, w) in [-1, 1], C = 1 or 3; sizes may differ:
+    ``same_size_rows``), its label on the left: input | output | target pictures of translations
+    (chapters 12-13, ``minigan translate``). Returns the Figure."""
+    rows = same_size_rows(rows)
+    labels = labels or [""] * len(rows)
+    n = max(len(r) for r in rows)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(max(4.0, 0.55 * n + 1), 0.75 * len(rows) + 0.4))
+    for ax, r, label in zip(np.atleast_1d(axes), rows, labels):
+        grid = make_grid(r, nrow=n)
+        ax.imshow(grid[:, :, 0] if grid.shape[2] == 1 else grid, cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+    if title:
+        fig.suptitle(title)
+    return save(fig, path)

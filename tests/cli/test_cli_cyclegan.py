@@ -1,32 +1,21 @@
 """CycleGAN runs on mnist2mnistm: they train with the official schedule, resume bit-identically (pools and
 both directions included), evaluate both directions, translate either way; bad photos get one line."""
 
+# ruff: noqa: F811 - test parameters name the imported fixtures
+
 import json
 
 import numpy as np
 import pytest
-from test_cli_models import fake_mnist
+
+# the fixtures of test_cli_models (a classifier cache per module, fake MNIST of 2 100 digits), used by name
+from test_cli_models import _data_root, cache, data_2100  # noqa: F401
 from test_cli_train import assert_same_run
 
 from minigan.cli import main
 
 SMALL = ["--batch-size", "4", "--set", "width=2", "--set", "d_width=4", "--set", "n_blocks=1"]
 SMALL += ["--set", "pool_size=3", "--sample-every", "0", "--no-progress"]
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("cache")
-
-
-@pytest.fixture(autouse=True)
-def _data_root(monkeypatch, cache):
-    monkeypatch.setenv("MINIGAN_DATA", str(cache))
-
-
-@pytest.fixture(scope="module")
-def data_2100(tmp_path_factory):
-    return fake_mnist(tmp_path_factory.mktemp("mnist2100"), 2100)
 
 
 def train(data_dir, out, steps, *extra):

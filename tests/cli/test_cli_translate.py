@@ -1,11 +1,15 @@
 """pix2pix runs on the paired MNIST tasks: they train, resume bit-identically, evaluate against the trivial
 baseline, and ``minigan translate`` maps a user's images; bad input gets one line and exit code 2."""
 
+# ruff: noqa: F811 - test parameters name the imported fixtures
+
 import json
 
 import numpy as np
 import pytest
-from test_cli_models import fake_mnist
+
+# the fixtures of test_cli_models (a classifier cache per module, fake MNIST of 2 100 digits), used by name
+from test_cli_models import _data_root, cache, data_2100  # noqa: F401
 from test_cli_train import assert_same_run
 
 from minigan.cli import main
@@ -21,22 +25,6 @@ SMALL = [
     "0",
     "--no-progress",
 ]
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    """MINIGAN_DATA of the module: the evaluation's classifier is trained once, here."""
-    return tmp_path_factory.mktemp("cache")
-
-
-@pytest.fixture(autouse=True)
-def _data_root(monkeypatch, cache):
-    monkeypatch.setenv("MINIGAN_DATA", str(cache))
-
-
-@pytest.fixture(scope="module")
-def data_2100(tmp_path_factory):
-    return fake_mnist(tmp_path_factory.mktemp("mnist2100"), 2100)
 
 
 def train(data_dir, out, data, steps, *extra, model="pix2pix"):

@@ -2,27 +2,19 @@
 photos, the blend, and the unpaired domain pair; one test on the real MNIST test set when it is found.
 
 The real files are looked up in ``$MINIGAN_MNIST_DIR`` if set, else ``../shared/data/mnist`` relative to the
-repository root, as in test_mnist.py; without them that test is skipped with that reason.
+repository root (test_mnist.py's REAL_DIR); without them that test is skipped with that reason.
 """
 
-import os
 import sys
 import types
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from test_mnist import REAL_DIR, needs_real  # the real MNIST test files, when they are found
 
 from minigan.data import mnistm as M
 from minigan.data.mnist import from_unit_range, load_mnist, to_unit_range
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-REAL_DIR = Path(os.environ.get("MINIGAN_MNIST_DIR", REPO_ROOT.parent / "shared" / "data" / "mnist"))
-needs_real = pytest.mark.skipif(
-    not all((REAL_DIR / f).is_file() for f in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")),
-    reason=f"real MNIST test files not found in {REAL_DIR} (set MINIGAN_MNIST_DIR)",
-)
 
 
 def photo(h, w, seed=0):

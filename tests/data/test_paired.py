@@ -2,27 +2,18 @@
 and PairedSampler, on small synthetic arrays; one test on the real MNIST test set when it is found.
 
 The real files are looked up in ``$MINIGAN_MNIST_DIR`` if set, else ``../shared/data/mnist`` relative to the
-repository root, as in test_mnist.py; without them that test is skipped with that reason.
+repository root (test_mnist.py's REAL_DIR); without them that test is skipped with that reason.
 """
-
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from test_mnist import REAL_DIR, needs_real  # the real MNIST test files, when they are found
 
 from minigan.data import paired as P
 from minigan.data.mnist import load_mnist, to_unit_range
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-REAL_DIR = Path(os.environ.get("MINIGAN_MNIST_DIR", REPO_ROOT.parent / "shared" / "data" / "mnist"))
-needs_real = pytest.mark.skipif(
-    not all((REAL_DIR / f).is_file() for f in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")),
-    reason=f"real MNIST test files not found in {REAL_DIR} (set MINIGAN_MNIST_DIR)",
-)
 
 
 def digits(n=6, size=28, seed=0):

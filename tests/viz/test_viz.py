@@ -215,3 +215,15 @@ def test_vector_field_quiver_and_trajectories(tmp_path):
     assert {"a", "b"} <= set(_labels(ax))
     with pytest.raises(ValueError, match="u, v must have shape"):
         plot_vector_field(xs, ys, u[:3], v)
+
+
+def test_image_rows_match_sizes_and_channels(tmp_path):
+    from minigan.viz import plot_image_rows, same_size_rows
+
+    small = np.linspace(-1, 1, 2 * 7 * 7, dtype=np.float32).reshape(2, 1, 7, 7)
+    colour = np.zeros((3, 3, 28, 28), np.float32)
+    a, b = same_size_rows([small, colour])
+    assert a.shape == (2, 3, 28, 28) and b.shape == colour.shape
+    np.testing.assert_array_equal(a[:, 0, :4, :4], np.broadcast_to(small[:, 0, :1, :1], (2, 4, 4)))  # nearest
+    fig = plot_image_rows([small, colour], ["input", "output"], "t", tmp_path / "rows.png")
+    assert (tmp_path / "rows.png").stat().st_size > 0 and len(fig.axes) == 2
