@@ -3,7 +3,9 @@ both directions included), evaluate both directions, translate either way; bad p
 
 # ruff: noqa: F811 - test parameters name the imported fixtures
 
+import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -13,9 +15,20 @@ from test_cli_models import _data_root, cache, data_2100  # noqa: F401
 from test_cli_train import assert_same_run
 
 from minigan.cli import main
+from minigan.gan import registry
 
 SMALL = ["--batch-size", "4", "--set", "width=2", "--set", "d_width=4", "--set", "n_blocks=1"]
 SMALL += ["--set", "pool_size=3", "--sample-every", "0", "--no-progress"]
+
+
+def shrink_final_eval(mp, name="mnist2mnistm", n=20):
+    """The evaluation at the end of ``minigan train`` on n held-out digits instead of all 2 000 (speed)."""
+    mp.setitem(registry._REGISTRY, name, dataclasses.replace(registry.get(name), eval_samples=n))
+
+
+@pytest.fixture(autouse=True)
+def _small_final_eval(monkeypatch):
+    shrink_final_eval(monkeypatch)
 
 
 def train(data_dir, out, steps, *extra):
@@ -48,7 +61,9 @@ def test_cyclegan_resumes_bit_identically_with_its_pools(tmp_path, data_2100):
 @pytest.fixture(scope="module")
 def cycle_run(tmp_path_factory, data_2100):
     out = tmp_path_factory.mktemp("runs") / "cycle"
-    assert train(data_2100, out, 2, "--ckpt-every", "2") == 0
+    with pytest.MonkeyPatch.context() as mp:
+        shrink_final_eval(mp)
+        assert train(data_2100, out, 2, "--ckpt-every", "2") == 0
     return out
 
 
@@ -61,7 +76,7 @@ def test_eval_reports_both_directions_next_to_the_untranslated_baselines(cycle_r
         "mnist_to_mnistm_untranslated",
     ):
         assert 0 <= evaluation[key] <= 1, key
-    assert evaluation["n_heldout"] == 2000 and evaluation["cycle_l1_A"] >= 0 and evaluation["fd_mnistm"] > 0
+    assert evaluation["n_heldout"] == 20 and evaluation["cycle_l1_A"] >= 0 and evaluation["fd_mnistm"] > 0
     assert main(["eval", str(cycle_run), "--n", "50"]) == 0
     assert "MNIST-M -> MNIST labels kept" in capsys.readouterr().out
 
@@ -89,14 +104,16 @@ def _photo(path, size):
 
 
 @pytest.mark.parametrize("case, message", [("empty", "holds no"), ("small", "smaller"), ("missing", "")])
-def test_bad_photo_folders_get_one_line_and_keep_the_old_run(tmp_path, data_2100, capsys, case, message):
+def test_bad_photo_folders_get_one_line_and_keep_the_old_run(
+    tmp_path, data_2100, cycle_run, capsys, case, message
+):
     folder = tmp_path / "photos"
     if case != "missing":
         folder.mkdir()
     if case == "small":
         _photo(folder / "tiny.png", 20)
     out = tmp_path / "run"
-    assert train(data_2100, out, 1) == 0
+    shutil.copytree(cycle_run, out)
     before = (out / "checkpoint.npz").read_bytes()
     capsys.readouterr()
     assert train(data_2100, out, 1, "--photos", str(folder), "--force") == 2

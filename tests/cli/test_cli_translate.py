@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 # the fixtures of test_cli_models (a classifier cache per module, fake MNIST of 2 100 digits), used by name
+from test_cli_cyclegan import shrink_final_eval
 from test_cli_models import _data_root, cache, data_2100  # noqa: F401
 from test_cli_train import assert_same_run
 
@@ -25,6 +26,12 @@ SMALL = [
     "0",
     "--no-progress",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _small_final_eval(monkeypatch):
+    for name in ("mnist-sr4", "mnist-inpaint", "mnist-edges"):
+        shrink_final_eval(monkeypatch, name)
 
 
 def train(data_dir, out, data, steps, *extra, model="pix2pix"):
