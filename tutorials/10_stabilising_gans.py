@@ -499,7 +499,9 @@ import minigan.gan
 quality_md = Path(minigan.gan.__file__).parent / "QUALITY.md"
 text = quality_md.read_text()
 marker = "## Images"
-print(text[text.index(marker) :] if marker in text else "(no image results recorded yet)")
+section = text[text.index(marker) :] if marker in text else ""
+section = section[: section.find("\n## ", 1)] if "\n## " in section[1:] else section  # up to the next one
+print(section if section else "(no image results recorded yet)")
 
 # %% [markdown]
 # ## Summary
