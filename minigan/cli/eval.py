@@ -67,7 +67,7 @@ def run(args) -> int:
     problem = spec.eval_problem(data) if spec.eval_problem is not None else None
     if problem is not None:
         raise CLIError(f"cannot evaluate {args.run}: {problem}")
-    if not getattr(run.variant, "translation", False):  # a translation model reads held-out images instead
+    if not run.variant.translation:  # a translation model reads held-out images instead
         check_sample_memory(args.n, config, data, device, EVAL_COPIES)
     try:
         result = evaluate_run(run, args.n, args.seed, device, state.get("step"))

@@ -98,7 +98,7 @@ def run(args) -> int:
     device = check_device(args.device)
     run_ = load_run(args.run, device)
     config, spec, data = run_.config, run_.spec, run_.data
-    if getattr(run_.variant, "translation", False):
+    if run_.variant.translation:
         raise CLIError(
             f"{args.run} is a translation model ({config['model']}): it maps images to images; use "
             f"minigan translate {args.run} --input X.npy --out Y.npy",

@@ -5,6 +5,8 @@
     minigan train --out runs/grid --steps 12000 --resume          # continue the same run to step 12000
     minigan train --data grid25 --unrolled 5                        # G against D 5 steps ahead (chapter 10)
     minigan train --data mnist --mbstd                              # DCGAN D with minibatch std (chapter 10)
+    minigan train --data mnist-sr4 --split test                     # pix2pix, 7 x 7 -> 28 x 28 (chapter 12)
+    minigan train --data mnist2mnistm --photos DIR                  # CycleGAN, MNIST <-> MNIST-M (chapter 13)
 
 The hyper-parameters come from the dataset's defaults (``minigan.gan.registry``), overridden by the flags
 given. ``--steps`` is the TOTAL number of steps: a run trained to N and resumed with ``--steps 2N`` ends
@@ -225,7 +227,7 @@ def _variant(config: dict):
 
 def _check_stabilisers(config: dict) -> None:
     """The chapter-10 options that need one another, or a batch they can split (exit 2 otherwise)."""
-    if getattr(_variant(config), "translation", False) and config.get("unrolled", 0):
+    if _variant(config).translation and config.get("unrolled", 0):
         raise CLIError(f"--unrolled does not apply to --model {config['model']} (a translation model)", 2)
     k = config.get("unrolled", 0)
     if config.get("unrolled_exact") and k == 0:
@@ -300,23 +302,26 @@ def _build(config: dict, device: str):
         k=config["k"],
         variant=variant,
     )
-    return spec, data, trainer, data_rng
+    return spec, data, trainer, data_rng, batches
 
 
-def _check_step_memory(trainer: Trainer, config: dict, data) -> None:
+def _check_step_memory(trainer: Trainer, config: dict, batches) -> None:
     """Refuse a --batch-size whose training step would not fit in memory (estimated from one forward pass
-    of G and D on two samples; class 0 for a conditional model)."""
+    of G and D on two samples)."""
+    b = config["batch_size"]
+    per_sample = _step_bytes_per_sample(trainer, config, batches)
+    check_memory(b * per_sample, "--batch-size", b, trainer.device, f"a training step of {b} samples")
+
+
+def _step_bytes_per_sample(trainer: Trainer, config: dict, batches) -> float:
+    """Bytes a training step keeps per sample: G on noise (class 0 for a conditional model) and D twice on
+    its output; a translation model's own list of passes (``memory_probes``) on two real pairs."""
     from ..autograd import no_grad
 
-    if getattr(trainer.variant, "translation", False):  # G maps images to images: probe with two pairs
-        spec = get_spec(config["data"])
-        batches = get_model(spec, config["model"]).batches(data, config)
+    if trainer.variant.translation:  # G maps images to images; the pairs come from a generator of their own
         probe = trainer._real(batches.sample(2, np.random.default_rng(0)))  # not the run's data stream
         probes = trainer.variant.memory_probes(trainer, probe)
-        per_sample = STEP_COPIES * sum(activation_bytes(m, *x) for m, x in probes)
-        b = config["batch_size"]
-        check_memory(b * per_sample, "--batch-size", b, trainer.device, f"a training step of {b} samples")
-        return
+        return STEP_COPIES * sum(activation_bytes(m, *x) for m, x in probes)
     z = zeros(2, config["z_dim"], device=trainer.device)
     labels = (zeros(2, dtype="int64", device=trainer.device),) if trainer.variant.conditional else ()
     g_bytes = activation_bytes(trainer.G, z, *labels)
@@ -332,8 +337,7 @@ def _check_step_memory(trainer: Trainer, config: dict, data) -> None:
     per_sample = STEP_COPIES * (g_bytes + 2 * d_bytes)
     if config.get("unrolled_exact"):  # G's backward needs the graphs of all K look-ahead D steps
         per_sample *= 1 + config["unrolled"]
-    b = config["batch_size"]
-    check_memory(b * per_sample, "--batch-size", b, trainer.device, f"a training step of {b} samples")
+    return per_sample
 
 
 def _save(rd: RunDir, trainer: Trainer, data_rng, config: dict) -> None:
@@ -380,9 +384,9 @@ def _snapshot(spec, data, trainer, z_fixed, path, title):
     """A picture of G's samples for the noise ``z_fixed`` (conditional: 10 of each class, a row each)."""
     if spec.plot_samples is None:
         return
-    if getattr(trainer.variant, "translation", False):  # input | output | target rows of held-out images
+    if trainer.variant.translation:  # input | output | target rows of held-out images
         with io.atomic_path(path, ".png") as tmp:
-            spec.plot_samples(None, data, tmp, title=title, G=trainer.G, variant=trainer.variant)
+            spec.plot_samples(None, data, tmp, title=title, G=trainer.G)
         return
     if trainer.variant.conditional:
         extra = {"labels": (np.arange(len(z_fixed)) // 10) % trainer.variant.n_classes}
@@ -435,8 +439,8 @@ def run(args) -> int:
 def _train(args, rd: RunDir, config: dict, device: str, progress: dict) -> int:
     from tqdm import tqdm
 
-    spec, data, trainer, data_rng = _build(config, device)
-    _check_step_memory(trainer, config, data)
+    spec, data, trainer, data_rng, batches = _build(config, device)
+    _check_step_memory(trainer, config, batches)
     if args.resume:
         _restore(rd, trainer, data_rng)
         rd.truncate_metrics(trainer.step_count)
@@ -478,9 +482,13 @@ def _loop(rd: RunDir, spec, data, trainer: Trainer, data_rng, config: dict, bar,
     steps, pending = config["steps"], []
     z_fixed = np.random.default_rng([config["seed"], 2]).standard_normal((N_FIXED, config.get("z_dim", 0)))
     z_fixed = z_fixed.astype(np.float32)
+    schedule = (
+        config["lr_decay_steps"],
+        config.get("lr_final", FINAL_LR_FRACTION),
+        config.get("lr_decay_start", 0),
+    )
     while trainer.step_count < steps:
-        final, start = config.get("lr_final", FINAL_LR_FRACTION), config.get("lr_decay_start", 0)
-        lr = config["lr"] * lr_factor(trainer.step_count, config["lr_decay_steps"], final, start)
+        lr = config["lr"] * lr_factor(trainer.step_count, *schedule)
         set_lr([trainer.opt_G, trainer.opt_D], lr)
         try:
             record = trainer.step()

@@ -68,13 +68,13 @@ def run(args) -> int:
     device = check_device(args.device)
     run_ = load_run(args.run, device)
     variant = run_.variant
-    if not getattr(variant, "translation", False):
+    if not variant.translation:
         raise CLIError(
             f"{args.run} is a {run_.config['model']} run, not a translation model; use minigan sample", 2
         )
-    if args.direction is not None and not getattr(variant, "directions", None):
+    if args.direction is not None and not variant.directions:
         raise CLIError(f"--direction: {args.run} is a {run_.config['model']} run, which has one direction", 2)
-    direction = args.direction or (variant.directions[0] if getattr(variant, "directions", None) else None)
+    direction = args.direction or (variant.directions[0] if variant.directions else None)
     a = load_images(args.input, "--input")
     problem = variant.input_problem(run_.G, a.shape, direction)
     if problem:
@@ -83,7 +83,7 @@ def run(args) -> int:
 
     G = variant.generator(run_.G, direction)
     try:
-        b = translate_batches(G, a, device)
+        b = translate_batches(G, a)
     except MemoryError:
         raise CLIError(f"out of memory translating {len(a)} images; split --input") from None
     targets = None

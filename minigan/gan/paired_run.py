@@ -66,6 +66,33 @@ PAIRED_DEFAULTS = {
 N_SNAPSHOT = 8  # held-out digits in each training picture
 
 
+def classifier_split(images, name: str, split: str, min_train: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(train_idx, holdout_idx): the own classifier's division of a split (``metrics.classifier``: 2 000
+    held out, seeded), so translators train where the classifier trains; DataUsageError when fewer than
+    ``min_train`` images would be left to train on."""
+    from ..metrics.classifier import DEFAULT_CONFIG, holdout_split
+
+    n_hold = DEFAULT_CONFIG["n_holdout"]
+    if len(images) < n_hold + min_train:
+        raise DataUsageError(
+            f"{name}: the split {split!r} has {len(images)} images, but {n_hold} are held out for the "
+            "evaluation and training needs the rest; use a larger split (test has 10000, train 60000)"
+        )
+    return holdout_split(len(images), n_hold, DEFAULT_CONFIG["seed"])
+
+
+def load_digits(config: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The run's MNIST split: (images uint8 (N, 28, 28), labels)."""
+    return load_mnist(config.get("split", "train"), data_dir=config.get("data_dir"), dataset="mnist")
+
+
+def check_fixed_game(config: dict, game: str) -> None:
+    """A translation model plays its paper's ``game``: ValueError if --loss or --penalty was changed."""
+    if config["loss"] != "nonsaturating" or config["penalty"] is not None:
+        what = f"--model {config['model']} plays the paper's game ({game})"
+        raise ValueError(f"{what}: --loss and --penalty do not apply to it")
+
+
 class PairedData:
     """One MNIST split for a paired task: ``images`` uint8 (N, 28, 28), ``labels``, the classifier's
     ``train_idx`` / ``holdout_idx``; ``pairs(idx)`` the sampler over a subset (``data.paired``)."""
@@ -73,16 +100,8 @@ class PairedData:
     kind = "paired"
 
     def __init__(self, images, labels, task: str, name: str, split: str):
-        from ..metrics.classifier import DEFAULT_CONFIG, holdout_split
-
         self.images, self.labels, self.task, self.name, self.split = images, labels, task, name, split
-        n_hold = DEFAULT_CONFIG["n_holdout"]
-        if len(images) <= n_hold:
-            raise DataUsageError(
-                f"{name}: the split {split!r} has {len(images)} images, but {n_hold} are held out for the "
-                "evaluation and training needs the rest; use a larger split (test has 10000, train 60000)"
-            )
-        self.train_idx, self.holdout_idx = holdout_split(len(images), n_hold, DEFAULT_CONFIG["seed"])
+        self.train_idx, self.holdout_idx = classifier_split(images, name, split)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -99,11 +118,8 @@ class PairedData:
 
 
 def make_data(config: dict) -> PairedData:
-    task = TASKS[config["data"]][0]
-    images, labels = load_mnist(
-        config.get("split", "train"), data_dir=config.get("data_dir"), dataset="mnist"
-    )
-    return PairedData(images, labels, task, config["data"], config.get("split", "train"))
+    images, labels = load_digits(config)
+    return PairedData(images, labels, TASKS[config["data"]][0], config["data"], config.get("split", "train"))
 
 
 def make_models(config: dict):
@@ -115,11 +131,7 @@ def make_models(config: dict):
 
 def _variant(lambda_gan: float):
     def make(config: dict) -> Pix2Pix:
-        if config["loss"] != "nonsaturating" or config["penalty"] is not None:
-            raise ValueError(
-                f"--model {config['model']} plays the paper's game (BCE on D's patches + L1): --loss and "
-                "--penalty do not apply to it"
-            )
+        check_fixed_game(config, "BCE on D's patches + L1")
         return Pix2Pix(config["lambda_l1"], lambda_gan)
 
     return make
@@ -137,11 +149,13 @@ def baseline(task: str, a: np.ndarray) -> np.ndarray:
     return a
 
 
-def translate_batches(G, a: np.ndarray, device: str = "cpu", batch: int = 500) -> np.ndarray:
-    """G's outputs for inputs ``a`` (float32 NumPy), eval mode, no graph, in batches."""
+def translate_batches(G, a: np.ndarray, batch: int = 500) -> np.ndarray:
+    """G's outputs for inputs ``a`` (float32 NumPy), on G's device, eval mode (restored after), no graph,
+    ``batch`` images at a time."""
     from ..autograd import no_grad
     from ..creation import tensor
 
+    device = next(iter(G.parameters())).device
     was_training = G.training
     G.eval()
     try:
@@ -160,8 +174,7 @@ def evaluate(data: PairedData, G, D, variant, config, n, seed, step) -> dict:
     from ..metrics.similarity import psnr, ssim
 
     a, b, y = data.held_out(n, seed)
-    device = next(iter(G.parameters())).device
-    out = translate_batches(G, a, device)
+    out = translate_batches(G, a)
     if not np.isfinite(out).all():
         return {"summary": "translations contain NaN or inf: nothing to evaluate", "finite": False}
     base = baseline(data.task, a)
@@ -204,7 +217,7 @@ def plot_samples(x, data: PairedData, path, title=None, G=None, **_):
     from ..viz import plot_image_rows
 
     a, b, _labels = data.held_out(N_SNAPSHOT)
-    out = translate_batches(G, a, next(iter(G.parameters())).device)
+    out = translate_batches(G, a)
     plt.close(plot_image_rows([a[:, :1], out, b], ["input", "output", "target"], title, path))
 
 

@@ -20,6 +20,7 @@ A ``DatasetSpec`` bundles everything a run needs that depends on the data:
 A ``ModelSpec`` is one GAN variant on that data (``minigan train --model NAME``):
 
     make_models(config)   -> (G, D): G maps (n, z_dim) noise (and labels) to samples, D samples to logits
+                             (a translation model's G maps input images to images)
     make_variant(config)  -> the ``variants.Variant`` saying what a D step and a G step compute
                              (default: the unconditional game with the config's loss / penalty / gamma)
     make_batches(data, config) -> what real batches are drawn from: an object with ``sample(n, generator)``
@@ -77,7 +78,7 @@ class ModelSpec:
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
-    kind: str  # "toy" (1-D / 2-D points) or "image"
+    kind: str  # "toy" (1-D / 2-D points), "image", "paired" or "unpaired" (translation, chapters 12-13)
     description: str
     make_data: Callable[[dict], Any]
     models: tuple  # of ModelSpec, the default first

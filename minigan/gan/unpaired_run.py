@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data.mnist import from_unit_range, load_mnist, to_unit_range
+from ..data.mnist import from_unit_range, to_unit_range
 from . import registry
 from .dcgan import dcgan_init_
+from .paired_run import check_fixed_game, classifier_split, load_digits, translate_batches
 from .patchgan import patch_discriminator
 from .registry import DataUsageError, ModelSpec
 from .resnet_gen import resnet_generator
@@ -90,16 +91,9 @@ class UnpairedData:
 
     def __init__(self, images, labels, photos, name: str, split: str):
         from ..data.mnistm import blend
-        from ..metrics.classifier import DEFAULT_CONFIG, holdout_split
 
-        n_hold = DEFAULT_CONFIG["n_holdout"]
-        if len(images) <= n_hold + 1:
-            raise DataUsageError(
-                f"{name}: the split {split!r} has {len(images)} images, but {n_hold} are held out for the "
-                "evaluation and training needs the rest; use a larger split (test has 10000, train 60000)"
-            )
         self.images, self.labels, self.photos, self.name, self.split = images, labels, photos, name, split
-        self.train_idx, self.holdout_idx = holdout_split(len(images), n_hold, DEFAULT_CONFIG["seed"])
+        self.train_idx, self.holdout_idx = classifier_split(images, name, split, min_train=2)  # two domains
         rng = np.random.default_rng(MNISTM_SEED)
         self.mnistm = from_unit_range(blend(to_unit_range(images), photos, rng))  # uint8 (N, 3, 28, 28)
 
@@ -133,9 +127,7 @@ def make_data(config: dict) -> UnpairedData:
         photos = load_photos(config.get("photos"))
     except ValueError as err:  # an empty / unreadable folder, a photo smaller than a crop
         raise DataUsageError(f"--photos: {err}") from None
-    images, labels = load_mnist(
-        config.get("split", "train"), data_dir=config.get("data_dir"), dataset="mnist"
-    )
+    images, labels = load_digits(config)
     return UnpairedData(images, labels, photos, config["data"], config.get("split", "train"))
 
 
@@ -148,18 +140,8 @@ def make_models(config: dict):
 
 
 def make_variant(config: dict) -> CycleGAN:
-    if config["loss"] != "nonsaturating" or config["penalty"] is not None:
-        raise ValueError(
-            "--model cyclegan plays the official game (least squares + cycle + identity): --loss and "
-            "--penalty do not apply to it"
-        )
+    check_fixed_game(config, "least squares + cycle + identity")
     return CycleGAN(config["lambda_cycle"], config["lambda_identity"], config["pool_size"])
-
-
-def _translate(G, x, device):
-    from .paired_run import translate_batches
-
-    return translate_batches(G, x, device)
 
 
 def evaluate(data: UnpairedData, G, D, variant, config, n, seed, step) -> dict:
@@ -169,9 +151,8 @@ def evaluate(data: UnpairedData, G, D, variant, config, n, seed, step) -> dict:
     from ..metrics.image_eval import evaluate_images
 
     a, b, y = data.held_out(n)
-    device = next(iter(G.parameters())).device
-    ab, ba = _translate(G.G_AB, a, device), _translate(G.G_BA, b, device)
-    aba, bab = _translate(G.G_BA, ab, device), _translate(G.G_AB, ba, device)
+    ab, ba = translate_batches(G.G_AB, a), translate_batches(G.G_BA, b)
+    aba, bab = translate_batches(G.G_BA, ab), translate_batches(G.G_AB, ba)
     if not all(np.isfinite(x).all() for x in (ab, ba)):
         return {"summary": "translations contain NaN or inf: nothing to evaluate", "finite": False}
     clf = load_or_train(data.images, data.labels, dataset="mnist", log=stderr_log)
@@ -223,9 +204,8 @@ def plot_samples(x, data: UnpairedData, path, title=None, G=None, **_):
     from ..viz import plot_image_rows
 
     a, b, _ = data.held_out(N_SNAPSHOT)
-    device = next(iter(G.parameters())).device
-    ab, ba = _translate(G.G_AB, a, device), _translate(G.G_BA, b, device)
-    rows = [a, ab, _translate(G.G_BA, ab, device), b, ba, _translate(G.G_AB, ba, device)]
+    ab, ba = translate_batches(G.G_AB, a), translate_batches(G.G_BA, b)
+    rows = [a, ab, translate_batches(G.G_BA, ab), b, ba, translate_batches(G.G_AB, ba)]
     labels = ["a", "G_AB(a)", "back", "b", "G_BA(b)", "back"]
     plt.close(plot_image_rows(rows, labels, title, path))
 

@@ -78,6 +78,11 @@ def mnist_classifier(
     )
 
 
+def _network(cfg: dict):
+    """The untrained network a classifier config describes (``channels``: 1 unless the config says 3)."""
+    return mnist_classifier(cfg["width"], cfg["hidden"], cfg["dropout"], channels=cfg.get("channels", 1))
+
+
 def random_shift(x: np.ndarray, max_shift: int, rng: np.random.Generator, fill: float = -1.0) -> np.ndarray:
     """Each image of ``x`` (N, C, H, W) moved by its own random (dy, dx) in [-max_shift, max_shift]^2.
 
@@ -173,7 +178,7 @@ def train_classifier(images, labels, config: dict | None = None, log=None) -> Cl
     images, labels = np.asarray(images), np.asarray(labels, dtype=np.int64)
     train_idx, hold_idx = holdout_split(len(images), cfg["n_holdout"], cfg["seed"])
     manual_seed(cfg["seed"])
-    model = mnist_classifier(cfg["width"], cfg["hidden"], cfg["dropout"], channels=cfg.get("channels", 1))
+    model = _network(cfg)
     opt = optim.Adam(model.parameters(), lr=cfg["lr_max"])
     x_train = to_unit_range(images[train_idx])
     loader = DataLoader(x_train, labels[train_idx], batch_size=cfg["batch_size"], seed=cfg["seed"])
@@ -220,9 +225,7 @@ def load_or_train(
     if path.is_file():
         try:
             state = io.load_checkpoint(path)
-            model = mnist_classifier(
-                cfg["width"], cfg["hidden"], cfg["dropout"], channels=cfg.get("channels", 1)
-            )
+            model = _network(cfg)
             model.load_state_dict(state["model"])
             return Classifier(
                 model, cfg, state["accuracy"], state["holdout_idx"], state["history"], state["seconds"]

@@ -13,7 +13,12 @@ and the checkpoints. A variant owns only what one move computes:
 ``t`` is the trainer: the variant reads ``t.G``, ``t.D``, ``t.sample_z``, ``t.device`` (and, for a
 second real batch, ``t.real_batch(n)``) from it. A
 ``batch`` is what the trainer's ``sample_real(n)`` returns, as Tensors: an image batch x for the
-unconditional game, (x, y) for a conditional one, whatever a variant documents otherwise.
+unconditional game, (x, y) for a conditional one, (input, target) or (a, b) for the translation
+variants of chapters 12-13, whatever a variant documents otherwise.
+
+A translation variant (``translation = True``: pix2pix, CycleGAN) has no noise: its G maps images to
+images, and it adds ``generator(G, direction)``, ``input_problem(G, shape, direction)`` (for ``minigan
+translate``) and ``memory_probes(t, batch)`` (the passes one step keeps, for the memory check).
 
 Every record holds ``loss_D`` (the adversarial part of L_D, without penalties), ``penalty``, ``D_x``,
 ``D_G_z``, ``V`` (``adversarial_record``) and ``loss_G``; a variant adds its own terms (the class
@@ -39,6 +44,8 @@ class Variant:
 
     name = "gan"
     conditional = False  # True: G takes labels, and sampling may ask for them
+    translation = False  # True: G maps input images to images (pix2pix, CycleGAN), no noise, no labels
+    directions: tuple = ()  # a translation with two generators names its directions ("AtoB", "BtoA")
     labels_to_D = False  # True: D is called D(x, y)
     n_classes = 0
 

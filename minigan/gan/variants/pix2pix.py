@@ -37,7 +37,6 @@ class Pix2Pix(Variant):
 
     name = "pix2pix"
     translation = True  # G maps an input image to an output image; no noise, no labels
-    labels_to_D = False
 
     def __init__(self, lambda_l1: float = LAMBDA_L1, lambda_gan: float = 1.0):
         super().__init__("nonsaturating")
@@ -62,6 +61,7 @@ class Pix2Pix(Variant):
             self._pair = None
         gan = losses.g_loss("nonsaturating", t.D(a, fake))
         l1 = (fake - b).abs().mean()
+        # the L1-only model (lambda_gan 0) keeps gan for its record but does not back-propagate through D
         loss = self.lambda_gan * gan + self.lambda_l1 * l1 if self.lambda_gan else self.lambda_l1 * l1
         return loss, {"loss_G": float(loss.item()), "loss_G_gan": float(gan.item()), "l1": float(l1.item())}
 

@@ -131,7 +131,8 @@ class Unrolled(Variant):
         self.base, self.steps, self.create_graph = base, steps, create_graph
         self.lr = None if lr is None else float(lr)
         # what the loop and the command line read from a variant, as the base has it
-        for key in ("name", "conditional", "labels_to_D", "n_classes", "loss", "penalty", "gamma"):
+        for key in ("name", "conditional", "translation", "directions", "labels_to_D", "n_classes", "loss",
+                    "penalty", "gamma"):  # fmt: skip
             setattr(self, key, getattr(base, key))
 
     def __getattr__(self, name):  # anything else a base variant has (ACGAN's cls_weight, ...)
