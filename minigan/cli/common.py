@@ -250,11 +250,19 @@ def _graph_bytes(forward, device: str) -> int:
 
 
 def generate(
-    G, n: int, z_dim: int, seed: int, device: str = "cpu", batch: int = 4096, variant=None, labels=None
+    G,
+    n: int,
+    z_dim: int,
+    seed: int,
+    device: str = "cpu",
+    batch: int = 4096,
+    variant=None,
+    labels=None,
+    truncation: float | None = None,
 ) -> np.ndarray:
     """``n`` samples of G (eval mode, no graph) from noise drawn with ``np.random.default_rng(seed)``, for
-    the int ``labels`` (n,) if given (a conditional G, called through ``variant.generate``); float32 NumPy
-    array (n, ...)."""
+    the int ``labels`` (n,) if given (a conditional G, called through ``variant.generate``), at
+    ``truncation`` psi (a style-based G; None: none); float32 NumPy array (n, ...)."""
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n, z_dim)).astype(np.float32)
     G.eval()
@@ -262,7 +270,9 @@ def generate(
     with no_grad():
         for i in range(0, n, batch):
             zb = tensor(z[i : i + batch], device=device)
-            if labels is None:
+            if truncation is not None:
+                out.append(G(zb, truncation).numpy())
+            elif labels is None:
                 out.append(G(zb).numpy())
             else:
                 yb = tensor(np.asarray(labels[i : i + batch], dtype=np.int64), device=device)

@@ -36,14 +36,24 @@ GENERIC_DEFAULTS = {
 INT_MIN = {
     "steps": 1, "batch_size": 1, "k": 1, "z_dim": 1, "hidden": 1, "depth": 1, "width": 1, "image_size": 1,
     "ckpt_every": 1, "log_every": 1, "seed": 0, "lr_decay_steps": 0, "sample_every": 0, "labeled": 1,
-    "unrolled": 0, "pack": 1, "lr_decay_start": 0, "pool_size": 0,
+    "unrolled": 0, "pack": 1, "lr_decay_start": 0, "pool_size": 0, "w_dim": 1, "mapping_layers": 1,
+    "r1_every": 1,
 }  # fmt: skip
 # float hyper-parameters: (smallest allowed value, whether it must be strictly larger, None allowed)
 FLOAT_MIN = {
-    "lr": (0.0, True, False), "gamma": (0.0, False, True), "cls_weight": (0.0, False, False),
-    "unrolled_lr": (0.0, True, True), "lr_final": (0.0, False, False), "lambda_l1": (0.0, False, False),
-    "lambda_cycle": (0.0, False, False), "lambda_identity": (0.0, False, False),
-}  # fmt: skip
+    "lr": (0.0, True, False),
+    "gamma": (0.0, False, True),
+    "cls_weight": (0.0, False, False),
+    "unrolled_lr": (0.0, True, True),
+    "lr_final": (0.0, False, False),
+    "lambda_l1": (0.0, False, False),
+    "lambda_cycle": (0.0, False, False),
+    "lambda_identity": (0.0, False, False),
+    "style_mixing": (0.0, False, False),
+    "ema_kimg": (0.0, True, False),
+}
+# float hyper-parameters that are probabilities: at most 1 as well
+AT_MOST_ONE = ("style_mixing",)  # fmt: skip
 PENALTIES = (None, "r1", "wgan-gp")
 TEXT = ("data", "dataset", "device", "split", "model")  # plain strings
 OPTIONAL_TEXT = ("data_dir", "photos")  # a string or null
@@ -71,6 +81,8 @@ def problem(key: str, value, defaults: dict) -> str | None:
         if value is None and optional:
             return None
         ok = _is_number(value) and math.isfinite(value) and (value > lo if strict else value >= lo)
+        if key in AT_MOST_ONE:
+            return None if ok and value <= 1 else f"must be in [{lo:g}, 1]"
         return None if ok else f"must be {'>' if strict else '>='} {lo:g} and finite"
     if key == "betas":
         ok = isinstance(value, (list, tuple)) and len(value) == 2

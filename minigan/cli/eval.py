@@ -14,7 +14,9 @@ the held-out images next to the same network trained on the labelled images alon
 many real stacked images (``metrics/stacked.py``); for a translation model (chapter 12) its outputs
 on the first ``--n`` held-out images (default: all 2 000) against their targets, PSNR / SSIM next to a
 trivial baseline, and how often the own classifier still reads the source digit. The figures are also
-written to RUN/eval.json (strict JSON: a NaN or infinite figure is stored as null, with a note). ``--n``
+``--ppl`` adds the perceptual path length in z of an unconditional image generator (DCGAN; chapter
+14), which a style-based run reports in w and z anyway, with its truncation sweep. The figures are
+also written to RUN/eval.json (strict JSON: a NaN or infinite figure is stored as null, with a note). ``--n``
 below what the dataset's evaluation needs (or not a multiple of 10 for a conditional model), a dataset
 too small for it, or more samples than fit in memory stop the command before anything is computed.
 """
@@ -39,6 +41,10 @@ def add_parser(sub):
         help=f"number of samples (default {DEFAULT_N}; stacked-mnist: 26000, as in PacGAN)",
     )  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
+    p.add_argument(
+        "--ppl", action="store_true",
+        help="also the perceptual path length in z (unconditional image runs; chapter 14)",
+    )  # fmt: skip
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=run)
 
@@ -67,12 +73,26 @@ def run(args) -> int:
     problem = spec.eval_problem(data) if spec.eval_problem is not None else None
     if problem is not None:
         raise CLIError(f"cannot evaluate {args.run}: {problem}")
+    if args.ppl and (spec.kind != "image" or run.variant.conditional or run.model.evaluate is not None
+                     and not run.variant.style_based):  # fmt: skip
+        raise CLIError(
+            f"--ppl: {args.run} is not an unconditional image generator ({config['data']}, "
+            f"{config['model']}); path length needs one (dcgan, stylegan)",
+            2,
+        )
     if not run.variant.translation:  # a translation model reads held-out images instead
         check_sample_memory(args.n, config, data, device, EVAL_COPIES)
     try:
         result = evaluate_run(run, args.n, args.seed, device, state.get("step"))
     except MemoryError:
         raise CLIError(f"out of memory evaluating --n {args.n} samples; use a smaller --n") from None
+    if args.ppl and "path_length" not in result:
+        from ..gan.style_eval import format_style, path_length
+        from ..metrics.classifier import load_or_train, stderr_log
+
+        clf = load_or_train(data.images, data.labels, dataset=data.name, log=stderr_log)
+        result["path_length"] = {"z": path_length(run.G, clf, "z", seed=args.seed)}
+        result["report"] += "\n" + format_style({}, result["path_length"])
     step = state.get("step")
     game = f"{config['model']}, {config['loss']}"
     print(f"{args.run}: {config['data']}, {game}, step {step}, {args.n} samples (seed {args.seed})")

@@ -12,6 +12,14 @@ of each class, 0 first). It writes ``FILE.npz`` with ``images`` float32 (N, C, H
 class. ``--labels`` on an unconditional run, a label outside 0-9, or an N that the labels do not divide
 is refused with one line.
 
+A style-based run (``--model stylegan``, chapter 14) also takes ``--truncation PSI`` (psi in [0, 1]: each w
+pulled towards the average w, w' = w_avg + psi (w - w_avg); 1: none) and ``--mix``, which draws the
+style-mixing figure instead of samples: ``--out grid.png`` (or ``.npy``, the images (6, 7, C, 28, 28)),
+the top row 6 column sources, the left column 5 row sources, and each cell the coarse styles (the 4 x 4
+and 7 x 7 layers) of its row's source with the fine styles (14 x 14, 28 x 28) of its column's source.
+``--seed`` picks the latents (and the noise maps). Either flag on a run that is not style-based, or a psi
+outside [0, 1], is refused with one line.
+
 The file is written atomically, and only after the samples were drawn: an ``--out`` that cannot be
 written (its folder is missing, is a file, is read-only, the disk is full) or an ``--n`` too large for
 memory stops the command with one line, and nothing is written.
@@ -31,7 +39,7 @@ from .common import CLIError, check_device, check_sample_memory, generate, load_
 def add_parser(sub):
     p = sub.add_parser("sample", help="draw samples from a trained run", description=__doc__.split("\n")[0])
     p.add_argument("run", help="run directory written by minigan train")
-    p.add_argument("--n", type=int, default=1000, help="number of samples (default 1000)")
+    p.add_argument("--n", type=int, default=None, help="number of samples (default 1000)")
     p.add_argument(
         "--out", required=True,
         help="output file: .npy (float32 array), .npz (conditional: images and labels) or .png (picture)",
@@ -39,6 +47,14 @@ def add_parser(sub):
     p.add_argument(
         "--labels", default=None, metavar="L",
         help="conditional runs: the classes to draw, a digit, a list 1,7 or all (default: all)",
+    )  # fmt: skip
+    p.add_argument(
+        "--truncation", type=float, default=None, metavar="PSI",
+        help="style-based runs: truncation psi in [0, 1] (1: none; smaller: more typical, less varied)",
+    )  # fmt: skip
+    p.add_argument(
+        "--mix", action="store_true",
+        help="style-based runs: draw the style-mixing figure (coarse styles by row, fine by column)",
     )  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
     p.add_argument("--device", default="cpu")
@@ -89,8 +105,60 @@ def parse_labels(text: str, n: int, n_classes: int = 10) -> np.ndarray:
     return np.repeat(np.asarray(classes, dtype=np.int64), n // len(classes))
 
 
+def check_style(args, run_) -> None:
+    """--truncation / --mix: only for a style-based run, psi in [0, 1], --mix without --n / --labels."""
+    if args.truncation is None and not args.mix:
+        return
+    flag = "--mix" if args.mix else "--truncation"
+    if not run_.variant.style_based:
+        raise CLIError(
+            f"{flag}: {args.run} is a {run_.config['model']} run, not style-based (train one with --model "
+            "stylegan)",
+            2,
+        )
+    psi = args.truncation
+    if psi is not None and not (0.0 <= psi <= 1.0):  # also refuses nan
+        raise CLIError(f"--truncation {psi}: psi must be in [0, 1] (1: no truncation)", 2)
+    if args.mix and args.n is not None:
+        raise CLIError("--mix draws a fixed 5 x 6 grid of mixes; --n does not apply", 2)
+
+
+def write_mix(args, run_, ext: str) -> int:
+    """The style-mixing figure (or its images, .npy) of a style-based run, written atomically."""
+    from ..gan.style_eval import mixing_grid
+
+    if ext == ".npz":
+        raise CLIError(f"--out {args.out}: --mix writes FILE.png (the figure) or FILE.npy (its images)", 2)
+    run_.G.noise_seed = args.seed
+    grid = mixing_grid(run_.G, seed=args.seed, psi=1.0 if args.truncation is None else args.truncation)
+    try:
+        if ext == ".npy":
+            buf = _bytes_io.BytesIO()
+            np.save(buf, grid, allow_pickle=False)
+            atomic_write(args.out, lambda f: f.write(buf.getvalue()))
+        else:
+            import matplotlib.pyplot as plt
+
+            from ..viz import plot_image_grid
+
+            rows, cols = grid.shape[:2]
+            title = "style mixing: coarse styles from each row, fine styles from each column"
+            with atomic_path(args.out, ".png") as tmp:
+                fig = plot_image_grid(grid.reshape(rows * cols, *grid.shape[2:]), nrow=cols, title=title,
+                                      path=tmp)  # fmt: skip
+                plt.close(fig)
+    except OSError as err:
+        why = err.strerror or err
+        raise CLIError(f"--out {args.out}: cannot write it ({why}); nothing was written") from None
+    print(f"wrote the style-mixing figure of {args.run} ({grid.shape[0] - 1} x {grid.shape[1] - 1} mixes) to "
+          f"{args.out}")  # fmt: skip
+    return 0
+
+
 def run(args) -> int:
-    if args.n < 1:
+    if args.truncation is not None and not (0.0 <= args.truncation <= 1.0):
+        raise CLIError(f"--truncation {args.truncation}: psi must be in [0, 1] (1: no truncation)", 2)
+    if args.n is not None and args.n < 1:
         raise CLIError(f"--n must be >= 1, got {args.n}", 2)
     if args.seed < 0:
         raise CLIError(f"--seed must be >= 0, got {args.seed}", 2)
@@ -98,6 +166,10 @@ def run(args) -> int:
     device = check_device(args.device)
     run_ = load_run(args.run, device)
     config, spec, data = run_.config, run_.spec, run_.data
+    check_style(args, run_)
+    if args.mix:
+        return write_mix(args, run_, ext)
+    args.n = 1000 if args.n is None else args.n
     if run_.variant.translation:
         raise CLIError(
             f"{args.run} is a translation model ({config['model']}): it maps images to images; use "
@@ -121,7 +193,10 @@ def run(args) -> int:
         raise CLIError(f"dataset {config['data']} has no picture for its samples; use --out FILE.npy")
     check_sample_memory(args.n, config, data, device, 4 if ext == ".png" else 2)
     try:
-        x = generate(run_.G, args.n, config["z_dim"], args.seed, device, variant=run_.variant, labels=labels)
+        if run_.variant.style_based:
+            run_.G.noise_seed = args.seed
+        x = generate(run_.G, args.n, config["z_dim"], args.seed, device, variant=run_.variant, labels=labels,
+                     truncation=args.truncation)  # fmt: skip
     except MemoryError:
         raise CLIError(f"out of memory drawing --n {args.n} samples; use a smaller --n") from None
     try:
@@ -143,5 +218,6 @@ def run(args) -> int:
         why = err.strerror or err
         raise CLIError(f"--out {args.out}: cannot write it ({why}); nothing was written") from None
     what = "" if labels is None else f" for labels {args.labels or 'all'}"
+    what += "" if args.truncation is None else f" at truncation psi {args.truncation:g}"
     print(f"wrote {args.n} samples{what}, shape {x.shape}, to {args.out}")
     return 0

@@ -284,7 +284,8 @@ def _build(config: dict, device: str):
     G.to(device)
     D.to(device)
     betas = tuple(config["betas"])
-    opt_G = optim.Adam(G.parameters(), lr=config["lr"], betas=betas)
+    # only what G trains: StyleGAN's G also holds its moving average, which has no gradients
+    opt_G = optim.Adam([p for p in G.parameters() if p.requires_grad], lr=config["lr"], betas=betas)
     opt_D = optim.Adam(D.parameters(), lr=config["lr"], betas=betas)
     data_rng = np.random.default_rng([config["seed"], 1])  # the data stream's own generator
     variant = _variant(config)

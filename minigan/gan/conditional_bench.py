@@ -4,6 +4,7 @@ in one process. Chapter 11 (and chapter 10: what a stabiliser of D costs).
     python -m minigan.gan.conditional_bench            # or: minigan bench --conditional
     python -m minigan.gan.conditional_bench --batch-size 64 --steps 20 --rounds 5 --json out.json
     python -m minigan.gan.conditional_bench --models dcgan-sn dcgan-mbstd     # chapter 10's options of D
+    python -m minigan.gan.conditional_bench --models stylegan --own-batch      # chapter 14: the budget
 
 ``dcgan-sn`` is the DCGAN with ``minigan train --spectral-norm``'s D (spectral norm on every layer, no
 batch norm), ``dcgan-mbstd`` with ``--mbstd``'s, ``dcgan-pac2`` with ``--pack 2``'s (at the same number
@@ -20,6 +21,11 @@ the median over the rounds of its time / dcgan's time in the same round (the pai
 that drifts between rounds does not bias), and with ``--baseline NAME`` the same ratio to NAME's time
 (``--models dcgan-sn dcgan-nobn --baseline dcgan-nobn``: what spectral norm itself costs). BLAS is held to
 one thread, as in ``minigan train --data mnist``.
+
+``stylegan`` (chapter 14) is timed with its own game (lazy R1, style mixing, the moving average of G).
+``--own-batch`` gives every model its run's default batch (dcgan 64, stylegan 32) instead of
+``--batch-size``; the ratio is then per step at those batches, which is what converts the DCGAN default's
+budget of 12 000 steps into the style-based model's steps at the same wall-clock time (printed).
 """
 
 from __future__ import annotations
@@ -41,7 +47,8 @@ OPTIONS = {
     "mbstd": {"mbstd": True},
     "pac2": {"pack": 2},
 }
-CHOICES = (*MODELS[1:], *(f"dcgan-{o}" for o in OPTIONS))
+CHOICES = (*MODELS[1:], "stylegan", *(f"dcgan-{o}" for o in OPTIONS))
+DCGAN_STEPS = 12000  # the DCGAN default's budget (``minigan train --data mnist``)
 
 
 def build(name: str, batch_size: int):
@@ -69,15 +76,25 @@ def build(name: str, batch_size: int):
         idx = rng.integers(0, 512, n)
         return (x[idx], y[idx]) if model.conditional else x[idx]
 
-    opt_G = optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_G = optim.Adam([p for p in G.parameters() if p.requires_grad], lr=2e-4, betas=(0.5, 0.999))
     opt_D = optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     return Trainer(G, D, opt_G, opt_D, sample_real, z_dim=config["z_dim"], batch_size=batch_size,
                    variant=model.make_variant(config))  # fmt: skip
 
 
+def own_batch(name: str) -> int:
+    """The default batch size of ``minigan train --data mnist --model NAME`` (chapter 10's dcgan-* : 64)."""
+    from . import registry
+
+    spec = registry.get("mnist")
+    model = spec.model(name.partition("-")[0])
+    return model.defaults.get("batch_size", spec.defaults["batch_size"])
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--own-batch", action="store_true", help="each model at its run's default batch size")
     p.add_argument("--steps", type=int, default=10, help="timed steps per model per round")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--models", nargs="+", default=list(MODELS[1:]), choices=CHOICES)
@@ -96,7 +113,8 @@ def main(argv=None) -> int:
     names = ["dcgan", *args.models]
     if args.baseline not in names:
         p.error(f"--baseline {args.baseline} is not among the timed models: {', '.join(names)}")
-    trainers = {name: build(name, args.batch_size) for name in names}
+    batches = {name: own_batch(name) if args.own_batch else args.batch_size for name in names}
+    trainers = {name: build(name, batches[name]) for name in names}
     times: dict[str, list[float]] = {name: [] for name in names}
     with blas_threads(1):
         for _ in range(args.rounds):
@@ -107,17 +125,22 @@ def main(argv=None) -> int:
                 for _ in range(args.steps):
                     t.step()
                 times[name].append(1000 * (time.perf_counter() - start) / args.steps)
-    result = {"batch_size": args.batch_size, "steps": args.steps, "rounds": args.rounds, "models": {}}
+    result = {"batch_size": batches, "steps": args.steps, "rounds": args.rounds, "models": {}}
     for name in names:
         med = statistics.median(times[name])
         ratio = statistics.median(a / b for a, b in zip(times[name], times["dcgan"]))
         result["models"][name] = {"ms_per_step": times[name], "median_ms": med, "ratio_to_dcgan": ratio}
-        line = f"{name:>11}: median {med:7.1f} ms per step over {args.rounds} rounds; {ratio:.3f} x dcgan"
+        line = f"{name:>11}: median {med:7.1f} ms per step of {batches[name]} over {args.rounds} rounds; "
+        line += f"{ratio:.3f} x dcgan"
         if args.baseline != "dcgan":
             to_base = statistics.median(a / b for a, b in zip(times[name], times[args.baseline]))
             result["models"][name][f"ratio_to_{args.baseline}"] = to_base
             line += f", {to_base:.3f} x {args.baseline}"
         print(line + " (medians of the per-round ratios)")
+        if args.own_batch and name != "dcgan":
+            steps = int(DCGAN_STEPS / ratio)
+            result["models"][name]["steps_at_dcgan_budget"] = steps
+            print(f"{'':>13}the DCGAN default's {DCGAN_STEPS} steps take as long as {steps} {name} steps")
     if args.json:
         from ..io import atomic_write
 

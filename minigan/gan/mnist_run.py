@@ -36,7 +36,7 @@ from ..random import default_generator
 from . import registry
 from .dcgan import dcgan
 from .registry import ModelSpec
-from .variants import acgan, cgan, projection, sgan
+from .variants import acgan, cgan, projection, sgan, stylegan
 
 # chapter 10's options of the DCGAN discriminator (``dcgan.dcgan``), off by default
 DCGAN_OPTIONS = {"mbstd": False, "spectral_norm": False, "pack": 1}
@@ -198,6 +198,7 @@ for _name, _desc in [
                 acgan.MODEL,
                 projection.MODEL,
                 sgan.MODEL,
+                stylegan.MODEL,
             ),
             defaults=dict(IMAGE_DEFAULTS),
             evaluate=evaluate,

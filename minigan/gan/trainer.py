@@ -160,6 +160,7 @@ class Trainer:
         for _ in range(self.k):
             record = self.d_step(self.sample_real(self.batch_size))  # d_step makes it Tensors
         record.update(self.g_step())
+        self.variant.after_step(self)  # e.g. StyleGAN's moving average of G's weights
         self.step_count += 1
         return {"step": self.step_count, **record}
 

@@ -22,6 +22,7 @@ from hypothesis.extra import numpy as hnp
 import minigan as mg
 import minigan.nn.functional as F
 from minigan.nn.minibatch_std import minibatch_std
+from minigan.nn.modulated_conv import modulated_conv2d
 from minigan.ops.separable import axis_map
 from minigan.testing import strategies as S
 
@@ -994,6 +995,46 @@ register(
     _minibatch_std_ref,
     _minibatch_std_case(),
     domain="values 0.1 apart (group std > 0)",
+    float32_tol=1e-3,
+)
+
+
+@st.composite
+def _modulated_conv_case(draw):
+    """x (N, I, H, W), weight (O, I, k, k), styles (N, I) near 1 (StyleGAN's s = A(w) + 1), k in {1, 3}."""
+    n, i, o = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    k = draw(st.sampled_from([1, 3]))
+    side = draw(st.integers(k, 4))
+    x = draw(S.arrays((n, i, side, side)))
+    w = draw(S.arrays((o, i, k, k), min_value=-1.0, max_value=1.0, min_abs=0.2))
+    s = draw(S.arrays((n, i), min_value=0.5, max_value=1.5))
+    return Case((x, w, s), {"demodulate": draw(st.booleans()), "padding": draw(st.sampled_from([0, k // 2]))})
+
+
+def _modulated_conv_ref(x, w, s, demodulate, padding):
+    """By the definition: sample n is convolved with its own weights d[n, o] * s[n, i] * w[o, i]."""
+    out = []
+    for xn, sn in zip(x, s):
+        wn = w * sn[None, :, None, None]
+        if demodulate:
+            wn = wn / np.sqrt((wn**2).sum(axis=(1, 2, 3), keepdims=True) + 1e-8)
+        xp = np.pad(xn, ((0, 0), (padding, padding), (padding, padding)))
+        k = w.shape[2]
+        ho, wo = xp.shape[1] - k + 1, xp.shape[2] - k + 1
+        yn = np.zeros((w.shape[0], ho, wo))
+        for a in range(ho):
+            for b in range(wo):
+                yn[:, a, b] = np.einsum("cij,ocij->o", xp[:, a : a + k, b : b + k], wn)
+        out.append(yn)
+    return np.stack(out)
+
+
+register(
+    "modulated_conv2d",
+    modulated_conv2d,
+    _modulated_conv_ref,
+    _modulated_conv_case(),
+    domain="styles in [0.5, 1.5] (s = A(w) + 1), weights 0.2 <= |w| <= 1",
     float32_tol=1e-3,
 )
 

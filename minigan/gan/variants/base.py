@@ -47,6 +47,7 @@ class Variant:
     translation = False  # True: G maps input images to images (pix2pix, CycleGAN), no noise, no labels
     directions: tuple = ()  # a translation with two generators names its directions ("AtoB", "BtoA")
     labels_to_D = False  # True: D is called D(x, y)
+    style_based = False  # True: G has a mapping network, truncation and style mixing (chapter 14)
     n_classes = 0
 
     def __init__(self, loss: str = "nonsaturating", penalty: str | None = None, gamma: float | None = None):
@@ -67,6 +68,9 @@ class Variant:
         if labels is not None:
             raise ValueError(f"the {self.name} generator is unconditional: it takes no labels")
         return G(z)
+
+    def after_step(self, t) -> None:
+        """Bookkeeping after both moves of a step (StyleGAN: the moving average of G); none here."""
 
     def state_dict(self) -> dict:
         """The variant's own training state (none here; image pools or an EMA of G would go here)."""

@@ -132,7 +132,7 @@ class Unrolled(Variant):
         self.lr = None if lr is None else float(lr)
         # what the loop and the command line read from a variant, as the base has it
         for key in ("name", "conditional", "translation", "directions", "labels_to_D", "n_classes", "loss",
-                    "penalty", "gamma"):  # fmt: skip
+                    "penalty", "gamma", "style_based"):  # fmt: skip
             setattr(self, key, getattr(base, key))
 
     def __getattr__(self, name):  # anything else a base variant has (ACGAN's cls_weight, ...)
@@ -154,6 +154,9 @@ class Unrolled(Variant):
 
     def generate(self, G, z, labels=None):
         return self.base.generate(G, z, labels)
+
+    def after_step(self, t) -> None:
+        self.base.after_step(t)
 
     def state_dict(self) -> dict:
         return self.base.state_dict()
