@@ -42,6 +42,7 @@ DEFAULTS = {
     "w_dim": 128,
     "mapping_layers": 8,
     "width": 16,
+    "mbstd_group": 32,  # ADA's CIFAR-10 setting (the whole batch); NVlabs' default of 4 let G collapse here
     "r1_every": 16,
     "style_mixing": 0.9,
     "ema_kimg": 10.0,
@@ -123,14 +124,21 @@ def evaluate(data, G, D, variant, config, n, seed, step=None) -> dict:
 
 def make_models(config: dict):
     """(StyleGenerator, ResidualDiscriminator) for 28 x 28 single-channel images."""
+    from ..registry import DataUsageError
     from ..stylegan_d import ResidualDiscriminator
     from ..stylegan_g import StyleGenerator
 
     if config.get("image_size", 28) != 28:
         raise ValueError(f"the style-based generator makes 28 x 28 images, not {config['image_size']}")
+    b, g = config["batch_size"], config["mbstd_group"]
+    if b % min(g, b):
+        raise DataUsageError(
+            f"--batch-size {b}: D's minibatch std takes groups of mbstd_group = {g}; use a batch size below "
+            f"{g} or a multiple of it"
+        )
     G = StyleGenerator(z_dim=config["z_dim"], w_dim=config["w_dim"], mapping_layers=config["mapping_layers"],
                        width=config["width"])  # fmt: skip
-    return G, ResidualDiscriminator(1, config["width"])
+    return G, ResidualDiscriminator(1, config["width"], config["mbstd_group"])
 
 
 MODEL = ModelSpec(
