@@ -293,6 +293,7 @@ for space, r in lengths.items():
 # %%
 import minigan.gan
 
+# the results file, read from the installed package: its folder minigan/gan/ holds it
 text = (Path(minigan.gan.__file__).parent / "QUALITY.md").read_text()
 marker = "## Style-based generator"
 section = text[text.index(marker) :] if marker in text else ""

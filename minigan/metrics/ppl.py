@@ -1,4 +1,4 @@
-"""Perceptual path length (Karras et al. 2019, StyleGAN, section 4.1): how much the image changes, as a
+"""Perceptual path length (Karras et al. 2019, the StyleGAN paper): how much the image changes, as a
 feature extractor sees it, for a tiny step in latent space. Chapter 14.
 
     l = E[ d(G(p(t)), G(p(t + eps))) / eps^2 ],     eps = 1e-4

@@ -181,9 +181,9 @@ def test_labels_refused_where_they_do_not_apply(tmp_path, cgan_run, capsys):
     [
         (["--data", "ring8", "--model", "acgan"], "--model acgan is not a model of dataset ring8 (its mod"),
         (
-            ["--data", "mnist", "--model", "stylegan"],
-            "--model stylegan is not a model of dataset mnist (its models: dcgan, cgan, acgan, projection, "
-            "sgan)",
+            ["--data", "mnist", "--model", "biggan"],
+            "--model biggan is not a model of dataset mnist (its models: dcgan, cgan, acgan, projection, "
+            "sgan, stylegan)",
         ),
         (["--data", "mnist", "--labeled", "100"], "--labeled does not apply to model dcgan"),
         (["--data", "mnist", "--model", "sgan", "--labeled", "105"], "--labeled 105 must be a positive mult"),

@@ -42,7 +42,7 @@ DEFAULTS = {
     "w_dim": 128,
     "mapping_layers": 8,
     "width": 16,
-    "mbstd_group": 32,  # ADA's CIFAR-10 setting (the whole batch); NVlabs' default of 4 let G collapse here
+    "mbstd_group": 32,  # ADA's CIFAR-10 setting (the whole batch); NVlabs' default is 4
     "r1_every": 16,
     "style_mixing": 0.9,
     "ema_kimg": 10.0,
