@@ -493,15 +493,10 @@ save(fig, "10_stacked_generated.png")
 # their command, budget and machine, are in `minigan/gan/QUALITY.md`; printed here:
 
 # %%
-import minigan.gan
+from minigan.gan.results import section
 
-# the results file, read from the installed package: its folder minigan/gan/ holds it
-quality_md = Path(minigan.gan.__file__).parent / "QUALITY.md"
-text = quality_md.read_text()
-marker = "## Images"
-section = text[text.index(marker) :] if marker in text else ""
-section = section[: section.find("\n## ", 1)] if "\n## " in section[1:] else section  # up to the next one
-print(section if section else "(no image results recorded yet)")
+# the results file minigan/gan/QUALITY.md, read from the installed package
+print(section("Images") or "(no image results recorded yet)")
 
 # %% [markdown]
 # ## Summary

@@ -308,14 +308,10 @@ show_rows([a[:10, :1], *cuts.values()], ["input", *cuts], "12_skips.png", "the t
 # project, with their command and machine, are in `minigan/gan/QUALITY.md`; printed here:
 
 # %%
-import minigan.gan
+from minigan.gan.results import section
 
-# the results file, read from the installed package: its folder minigan/gan/ holds it
-text = (Path(minigan.gan.__file__).parent / "QUALITY.md").read_text()
-marker = "## Paired translation"
-section = text[text.index(marker) :] if marker in text else ""
-section = section[: section.find("\n## ", 1)] if "\n## " in section[1:] else section  # up to the next one
-print(section if section else "(no paired-translation results recorded yet)")
+# the results file minigan/gan/QUALITY.md, read from the installed package
+print(section("Paired translation") or "(no paired-translation results recorded yet)")
 
 # %% [markdown]
 # ## Summary

@@ -254,14 +254,10 @@ show_rows([ab[:10], detail[:10], aba[:10], aba_noisy[:10]],
 # `minigan/gan/QUALITY.md`; printed here:
 
 # %%
-import minigan.gan
+from minigan.gan.results import section
 
-# the results file, read from the installed package: its folder minigan/gan/ holds it
-text = (Path(minigan.gan.__file__).parent / "QUALITY.md").read_text()
-marker = "## Unpaired translation"
-section = text[text.index(marker) :] if marker in text else ""
-section = section[: section.find("\n## ", 1)] if "\n## " in section[1:] else section  # up to the next one
-print(section if section else "(no unpaired-translation results recorded yet)")
+# the results file minigan/gan/QUALITY.md, read from the installed package
+print(section("Unpaired translation") or "(no unpaired-translation results recorded yet)")
 
 # %% [markdown]
 # ## Summary

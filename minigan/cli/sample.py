@@ -27,7 +27,6 @@ memory stops the command with one line, and nothing is written.
 
 from __future__ import annotations
 
-import io as _bytes_io
 import os
 
 import numpy as np
@@ -133,9 +132,7 @@ def write_mix(args, run_, ext: str) -> int:
     grid = mixing_grid(run_.G, seed=args.seed, psi=1.0 if args.truncation is None else args.truncation)
     try:
         if ext == ".npy":
-            buf = _bytes_io.BytesIO()
-            np.save(buf, grid, allow_pickle=False)
-            atomic_write(args.out, lambda f: f.write(buf.getvalue()))
+            atomic_write(args.out, lambda f: np.save(f, grid, allow_pickle=False))
         else:
             import matplotlib.pyplot as plt
 
@@ -201,12 +198,10 @@ def run(args) -> int:
         raise CLIError(f"out of memory drawing --n {args.n} samples; use a smaller --n") from None
     try:
         if ext in (".npy", ".npz"):
-            buf = _bytes_io.BytesIO()
             if ext == ".npy":
-                np.save(buf, x, allow_pickle=False)
+                atomic_write(args.out, lambda f: np.save(f, x, allow_pickle=False))
             else:
-                np.savez(buf, images=x, labels=labels)
-            atomic_write(args.out, lambda f: f.write(buf.getvalue()))
+                atomic_write(args.out, lambda f: np.savez(f, images=x, labels=labels))
         else:
             import matplotlib.pyplot as plt
 

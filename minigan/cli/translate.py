@@ -16,8 +16,6 @@ overwritten by a failed command.
 
 from __future__ import annotations
 
-import io as _bytes_io
-
 import numpy as np
 
 from ..io import atomic_path, atomic_write
@@ -95,9 +93,7 @@ def run(args) -> int:
             )
     try:
         if ext == ".npy":
-            buf = _bytes_io.BytesIO()
-            np.save(buf, b, allow_pickle=False)
-            atomic_write(args.out, lambda f: f.write(buf.getvalue()))
+            atomic_write(args.out, lambda f: np.save(f, b, allow_pickle=False))
         else:
             with atomic_path(args.out, ".png") as tmp:
                 _picture(
