@@ -290,7 +290,7 @@ for space, r in lengths.items():
 # machine, FD no worse than the DCGAN's, class KL below 0.02, precision at $\psi = 0.7$ above the DCGAN's,
 # and a shorter path in $w$ than in $z$. What happened instead, at this size and budget: in every setting
 # tried, the generator collapsed onto one digit within 400-1 750 steps, and a test outside the game (fit
-# 32 fixed (z, digit) pairs by least squares) shows why: this small style-based G learns z-specific images
+# 32 fixed (z, digit) pairs by least squares, `python -m minigan.gan.fit_bench`) shows why: this small style-based G learns z-specific images
 # far more slowly than DCGAN's, whose first layer maps z straight to a 7 x 7 x 128 tensor. If your run of
 # this chapter shows one digit everywhere in section 3's grid, that is what you are seeing; sections 4-7
 # still show what each measurement means. The measured table (from `minigan/gan/QUALITY.md`):

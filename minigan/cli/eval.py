@@ -73,8 +73,9 @@ def run(args) -> int:
     problem = spec.eval_problem(data) if spec.eval_problem is not None else None
     if problem is not None:
         raise CLIError(f"cannot evaluate {args.run}: {problem}")
-    if args.ppl and (spec.kind != "image" or run.variant.conditional or run.model.evaluate is not None
-                     and not run.variant.style_based):  # fmt: skip
+    # path length needs an unconditional noise-to-image G: dcgan, stylegan (not sgan, cgan, pix2pix ...)
+    unconditional_images = spec.kind == "image" and not run.variant.conditional
+    if args.ppl and not (unconditional_images and (run.model.evaluate is None or run.variant.style_based)):
         raise CLIError(
             f"--ppl: {args.run} is not an unconditional image generator ({config['data']}, "
             f"{config['model']}); path length needs one (dcgan, stylegan)",

@@ -105,7 +105,7 @@ def parse_labels(text: str, n: int, n_classes: int = 10) -> np.ndarray:
 
 
 def check_style(args, run_) -> None:
-    """--truncation / --mix: only for a style-based run, psi in [0, 1], --mix without --n / --labels."""
+    """--truncation / --mix: only for a style-based run, --mix without --n (psi's range is checked first)."""
     if args.truncation is None and not args.mix:
         return
     flag = "--mix" if args.mix else "--truncation"
@@ -115,9 +115,6 @@ def check_style(args, run_) -> None:
             "stylegan)",
             2,
         )
-    psi = args.truncation
-    if psi is not None and not (0.0 <= psi <= 1.0):  # also refuses nan
-        raise CLIError(f"--truncation {psi}: psi must be in [0, 1] (1: no truncation)", 2)
     if args.mix and args.n is not None:
         raise CLIError("--mix draws a fixed 5 x 6 grid of mixes; --n does not apply", 2)
 
@@ -153,7 +150,7 @@ def write_mix(args, run_, ext: str) -> int:
 
 
 def run(args) -> int:
-    if args.truncation is not None and not (0.0 <= args.truncation <= 1.0):
+    if args.truncation is not None and not (0.0 <= args.truncation <= 1.0):  # also refuses nan
         raise CLIError(f"--truncation {args.truncation}: psi must be in [0, 1] (1: no truncation)", 2)
     if args.n is not None and args.n < 1:
         raise CLIError(f"--n must be >= 1, got {args.n}", 2)

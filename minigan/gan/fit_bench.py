@@ -34,9 +34,9 @@ def generator(name: str, overrides: dict | None = None):
     manual_seed(0)
     G, _ = model.make_models(config)
     if name == "stylegan":
-        for conv in G.G.synthesis.convs:
+        G = G.G  # the trained network itself, not its moving average
+        for conv in G.synthesis.convs:
             conv.noise_strength.requires_grad = False  # strengths stay 0: no noise, z alone
-        return G.G, config["z_dim"]
     return G, config["z_dim"]
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from ..autograd import no_grad
 from ..creation import tensor
 from ..metrics import ppl as P
+from ..ops.indexing import cat
 from .stylegan_g import COARSE, StyleGenerator
 
 TRUNCATIONS = (1.0, 0.9, 0.7, 0.5)
@@ -63,7 +64,7 @@ def path_length(G, classifier, space: str = "w", n: int | None = None, seed: int
     style = isinstance(G, StyleGenerator)
     if space not in ("w", "z") or (space == "w" and not style):
         raise ValueError(f"path length in {space!r}: use 'z', or 'w' for a style-based generator")
-    z_dim = G.z_dim if style else G_z_dim(G)
+    z_dim = G_z_dim(G)
     rng = np.random.default_rng([seed, 15])
     z0, z1 = rng.standard_normal((2, n, z_dim))
     G.eval()
@@ -139,8 +140,6 @@ def mixing_grid(G: StyleGenerator, n_rows: int = 5, n_cols: int = 6, seed: int =
 
 
 def _mix(wr, wc, rows: np.ndarray, coarse: int):
-    from ..ops.indexing import cat
-
     idx = tensor(rows.astype(np.int64), device=wr.device)
     return cat([wr[idx][:, :coarse], wc[:, coarse:]], 1)
 

@@ -3,10 +3,10 @@
     z (N, z_dim) --pixel norm--> mapping: 8 x EqualLinear(lr_mul 0.01) + lrelu --> w (N, w_dim)
     w --broadcast--> ws (N, num_ws, w_dim): one w per layer, so style mixing can swap the later ones
     synthesis:  learned constant (C4, 4, 4)
-                4 x 4:  StyleConv -> ToRGB                                 ws[0], ws[1]
-                8 x 8:  up 2 -> StyleConv, StyleConv -> ToRGB (+ up 2 of the image so far)   ws[1..3]
-                16, 32: the same                                                            ws[3..7]
-                crop the centre 28 x 28 of the 32 x 32 image
+                4 x 4:    StyleConv -> ToRGB                                           ws[0], ws[1]
+                7 x 7:    resize -> StyleConv, StyleConv -> ToRGB (+ the image so far,
+                          resized)                                                     ws[1..3]
+                14, 28:   the same                                                     ws[3..7]
 
 A StyleConv is ``y = modulated_conv2d(x, w, s = A(ws[l]))`` (``nn.modulated_conv``) + per-pixel noise
 (N, 1, H, W) times a learned per-channel strength (initialised to 0, StyleGAN's layout; StyleGAN2 uses
@@ -15,15 +15,14 @@ demodulation or noise; the images of every resolution are upsampled and summed (
 generator). Every weight has an equalised learning rate (``equalized.py``); every affine A starts with
 bias 1, so s = A(w) starts around 1.
 
-Departures from NVlabs for 28-pixel digits on a CPU: synthesis stops at 32 x 32 and the centre 28 x 28
-is kept (the 2-pixel border, which real MNIST leaves almost black, gets no gradient and is never shown);
-channels are small (``channels(width)``: 128 at 4-8, 64 at 16, 32 at 32 for width 32, against 512); the
-upsampling is bilinear (NVlabs: a transposed convolution with a [1, 3, 3, 1] FIR low-pass filter).
+Departures from NVlabs for 28-pixel digits on a CPU: the layout ends at 28 x 28 (4 -> 7 -> 14 -> 28, so
+MNIST needs no padding); channels are small (``channels(width)``: 64, 64, 32, 16 for width 16, against
+512); resizing is bilinear (NVlabs: a transposed convolution with a [1, 3, 3, 1] FIR low-pass filter).
 
 ``StyleGenerator`` adds what training and sampling need around the network: the running mean of w,
-``w_avg`` (beta 0.995, updated on every training forward), truncation w' = w_avg + psi (w - w_avg), and
-the exponential moving average of all weights (``G_ema``, an ``AveragedModel``) which answers whenever the
-module is in eval mode, as every StyleGAN figure is drawn from the average.
+``w_avg`` (beta 0.995, updated once per D step by the variant), truncation w' = w_avg + psi (w - w_avg),
+and the exponential moving average of all weights (``G_ema``, an ``AveragedModel``) which answers
+whenever the module is in eval mode, as every StyleGAN figure is drawn from the average.
 """
 
 from __future__ import annotations
@@ -83,8 +82,7 @@ class StyleConv(nn.Module):
     def forward(self, x, w, noise=None):
         if self.up:
             x = F.interpolate(x, size=(self.up, self.up), mode="bilinear", align_corners=False)
-        # the equalised-lr gain is a constant on w, so demodulation cancels it; kept so that the
-        # un-demodulated activations have the same scale as NVlabs'
+        # demodulation cancels this constant (NVlabs' He scale of the weight): kept to read as theirs
         y = modulated_conv2d(x, self.weight * self.gain, self.affine(w), padding=self.padding)
         n, c, h, wd = y.shape
         if noise is None:
@@ -194,9 +192,11 @@ class StyleGenerator(nn.Module):
             p.requires_grad = False
         self.z_dim, self.num_ws = self.G.z_dim, self.G.num_ws
         self.noise_seed = 0
+        self._ema_beta = None
 
     def update_ema(self, beta: float) -> None:
-        self.G_ema.multi_avg_fn = get_ema_multi_avg_fn(beta)
+        if beta != self._ema_beta:  # the averaging function of this beta, made once, not every step
+            self.G_ema.multi_avg_fn, self._ema_beta = get_ema_multi_avg_fn(beta), beta
         self.G_ema.update_parameters(self.G)
 
     @property
