@@ -22,6 +22,15 @@ def manual_seed(seed: int) -> np.random.Generator:
     return _default
 
 
+def set_default_generator(gen: np.random.Generator) -> None:
+    """Make ``gen`` the default generator (data-parallel training gives each rank a stream of its own:
+    ``minigan.distributed.seed_ranks``)."""
+    global _default
+    if not isinstance(gen, np.random.Generator):
+        raise TypeError(f"set_default_generator: expected a numpy Generator, got {type(gen).__name__}")
+    _default = gen
+
+
 def default_generator() -> np.random.Generator:
     """The generator used when none is passed."""
     return _default

@@ -12,6 +12,10 @@ gradients are Tensors with a graph of their own and can be differentiated again 
 Unless ``retain_graph`` is set, each Function drops its saved values once it has run, and a second
 backward through it raises ``GraphFreedError``.
 
+Once every leaf's ``.grad`` is written, the leaves' post-accumulate-grad hooks run (in the order their
+gradients first arrived, the same on every run), then any callbacks they queued (``hooks.py``):
+data-parallel training (chapter 16) averages gradients across processes there.
+
 Cost: one ``backward`` call per Function reached, O(F log F) for the sort.
 """
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 from .function import GraphFreedError
 from .grad_mode import set_grad_enabled
+from .hooks import run_with_callbacks
 from .tensor import Tensor, as_tensor
 
 
@@ -29,7 +34,8 @@ def backward(outputs, grad_outputs=None, retain_graph=False, create_graph=False)
     one-element outputs). ``create_graph`` implies ``retain_graph``.
     """
     roots, seeds = _roots_and_seeds(outputs, grad_outputs, create_graph)
-    _run(roots, seeds, retain_graph or create_graph, create_graph, targets=None)
+    # leaves' post-accumulate-grad hooks run as their gradients are written, then queued callbacks
+    run_with_callbacks(lambda: _run(roots, seeds, retain_graph or create_graph, create_graph, targets=None))
 
 
 def grad(
@@ -207,6 +213,11 @@ def _run(roots, seeds, retain_graph, create_graph, targets):
             # own storage: a gradient array may be shared with a sibling's (x + y gives both gy)
             gx = Tensor._from_array(gx.array.copy())
         x.grad = gx if x.grad is None else x.grad + gx
+    for x, _ in leaf_grads.values():  # after every .grad is written: a hook may read its neighbours'
+        hooks = x.__dict__.get("_post_accumulate_hooks")
+        if hooks and x.requires_grad:
+            for hook in tuple(hooks.values()):
+                hook(x)
     return None
 
 

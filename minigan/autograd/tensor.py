@@ -110,6 +110,21 @@ class Tensor:
         self.requires_grad = flag
         return self
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` each time backward() has accumulated a gradient into ``self.grad`` (a leaf
+        that requires grad; PyTorch's method). Returns a handle whose ``.remove()`` unregisters it.
+        Data-parallel training (chapter 16) reduces gradients across processes from such hooks."""
+        from collections import OrderedDict
+
+        from .hooks import add_hook
+
+        if self.creator is not None:
+            raise RuntimeError("post-accumulate-grad hooks can only be registered on leaf tensors")
+        if not self.requires_grad:
+            raise RuntimeError("post-accumulate-grad hooks need a tensor that requires grad")
+        hooks = self.__dict__.setdefault("_post_accumulate_hooks", OrderedDict())
+        return add_hook(hooks, hook)
+
     @property
     def is_leaf(self) -> bool:
         """True for tensors the user made (no creator); only leaves get ``.grad`` from backward()."""

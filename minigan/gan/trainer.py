@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .. import kernels
 from ..autograd import Tensor, no_grad
 from ..creation import randn, tensor
@@ -68,6 +70,10 @@ class Trainer:
     with ``loss`` (one of ``losses.LOSSES``), ``penalty`` (None, "wgan-gp" on interpolates, "r1" on real
     data) and its weight ``gamma`` (default 10 for WGAN-GP, 1 for R1); a given variant carries its own
     loss and penalty. ``k`` D steps per G step.
+
+    Data-parallel (chapter 16): each rank makes its own Trainer with its shard's ``batch_size`` (B / p) and
+    ``group`` (a ``minigan.distributed`` process group); G's and D's gradients are averaged by their
+    ``Reducer``s during backward, and each move's record is averaged over the ranks before it is checked.
     """
 
     def __init__(
@@ -86,6 +92,7 @@ class Trainer:
         gamma: float | None = None,
         sample_z=None,
         variant: Variant | None = None,
+        group=None,
     ):
         kernels.tune_process()  # allocator / OpenMP settings for a training process (kernels/__init__.py)
         if variant is None:
@@ -101,6 +108,7 @@ class Trainer:
         self.z_dim, self.batch_size, self.k = z_dim, batch_size, k
         self.sample_z = sample_z or (lambda n: randn(n, z_dim, device=self.device))
         self.step_count = 0  # completed steps
+        self.group = group if group is not None and group.world_size > 1 else None
 
     # the variant's adversarial settings, read where the unconditional Trainer had them
     loss = property(lambda self: self.variant.loss)
@@ -121,6 +129,16 @@ class Trainer:
         """A fresh real batch of n from ``sample_real``, as Tensors on the trainer's device."""
         return self._real(self.sample_real(n))
 
+    def _agree(self, record: dict) -> dict:
+        """A data-parallel run (``group``): the record averaged over the ranks, so it describes the whole
+        batch and every rank takes the same NaN decision (a NaN anywhere is a NaN everywhere)."""
+        if self.group is None:
+            return record
+        keys = sorted(record)
+        values = np.array([record[k] for k in keys], dtype=np.float64)
+        self.group.all_reduce(values, "avg")
+        return dict(zip(keys, values.tolist()))
+
     def _check(self, what: str, value: float):
         if not math.isfinite(value):
             raise NonFiniteError(self.step_count + 1, what, value)
@@ -129,6 +147,7 @@ class Trainer:
         """One update of D on the real ``batch`` against fresh fakes (G held fixed)."""
         self.opt_D.zero_grad()
         loss, record = self.variant.d_loss(self, self._real(batch))
+        record = self._agree(record)
         self._check("loss_D", record["loss_D"])
         loss.backward()
         record["grad_norm_D"] = gn = grad_norm(self.D.parameters())
@@ -145,6 +164,7 @@ class Trainer:
         try:
             self.opt_G.zero_grad()
             loss, record = self.variant.g_loss(self, self.batch_size)
+            record = self._agree(record)
             self._check("loss_G", record["loss_G"])
             loss.backward()
         finally:

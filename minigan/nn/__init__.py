@@ -18,13 +18,16 @@ from .minibatch_std import MinibatchStdDev
 from .module import IncompatibleKeys, Module
 from .normalization import BatchNorm1d, BatchNorm2d
 from .padding import ConstantPad2d, ReflectionPad2d, ReplicationPad2d, ZeroPad2d
-from .parallel import DataParallel
+from .parallel import DataParallel, DistributedDataParallel
 from .parameter import Parameter
 from .pooling import AvgPool2d, MaxPool2d
+from .sync_batchnorm import SyncBatchNorm
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "DataParallel",
+    "DistributedDataParallel",
+    "SyncBatchNorm",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",

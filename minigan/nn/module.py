@@ -16,14 +16,13 @@ working.
 
 from __future__ import annotations
 
-import itertools
-import weakref
 from collections import OrderedDict
 from typing import NamedTuple
 
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..autograd.hooks import RemovableHandle
 from ..autograd.tensor import Tensor
 from ..backend import device_of, is_cupy_array, normalize_device
 from ..backend import to_device as _array_to_device
@@ -35,29 +34,6 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list
     unexpected_keys: list
-
-
-class RemovableHandle:
-    """What ``register_forward_pre_hook`` returns: ``remove()`` unregisters the hook (a second call does
-    nothing); ``with handle:`` removes it when the block ends. Holds the hook table weakly, so a handle
-    kept around does not keep a deleted module's hooks alive."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks: OrderedDict):
-        self.hooks_dict_ref = weakref.ref(hooks)
-        self.id = next(RemovableHandle._ids)
-
-    def remove(self) -> None:
-        hooks = self.hooks_dict_ref()
-        if hooks is not None:
-            hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.remove()
 
 
 class Module:

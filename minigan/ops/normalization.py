@@ -86,7 +86,23 @@ class BatchNormTrain(Function):
         )
 
 
-def _check(x, running_mean, running_var, weight, bias, training):
+def update_running_stats(running_mean, running_var, mu, var, m: int, momentum: float) -> None:
+    """running <- (1 - momentum) running + momentum * batch statistic, in place, for the batch mean ``mu``
+    and the biased variance ``var`` of ``m`` values per channel (stored unbiased: var * m / (m - 1))."""
+    with no_grad():
+        if running_mean is not None:
+            rm = running_mean.array
+            rm *= 1.0 - momentum
+            rm += (momentum * mu).astype(rm.dtype, copy=False)
+            running_mean._bump_version()
+        if running_var is not None:
+            rv = running_var.array
+            rv *= 1.0 - momentum
+            rv += (momentum * m / (m - 1) * var).astype(rv.dtype, copy=False)
+            running_var._bump_version()
+
+
+def check_batch_norm(x, running_mean, running_var, weight, bias, training):
     x = as_tensor(x)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of shape (N, C) or (N, C, ...), got shape {x.shape}")
@@ -122,26 +138,14 @@ def batch_norm(
     ``running_var`` (Tensors of shape (C,)) in place. training=False: normalise with the running
     statistics. ``weight`` (gamma) and ``bias`` (beta) are optional (C,) tensors.
     """
-    x = _check(x, running_mean, running_var, weight, bias, training)
+    x = check_batch_norm(x, running_mean, running_var, weight, bias, training)
     xp, c = x.xp, x.shape[1]
     if training:
         gamma = as_tensor(weight) if weight is not None else Tensor._from_array(xp.ones(c, dtype=x.dtype))
         beta = as_tensor(bias) if bias is not None else Tensor._from_array(xp.zeros(c, dtype=x.dtype))
         fn = BatchNormTrain(eps)
         y = fn(x, gamma, beta)
-        if running_mean is not None or running_var is not None:
-            m = x.numel() // c
-            with no_grad():
-                if running_mean is not None:
-                    rm = running_mean.array
-                    rm *= 1.0 - momentum
-                    rm += (momentum * fn.batch_mean).astype(rm.dtype, copy=False)
-                    running_mean._bump_version()
-                if running_var is not None:
-                    rv = running_var.array
-                    rv *= 1.0 - momentum
-                    rv += (momentum * m / (m - 1) * fn.batch_var).astype(rv.dtype, copy=False)
-                    running_var._bump_version()
+        update_running_stats(running_mean, running_var, fn.batch_mean, fn.batch_var, x.numel() // c, momentum)
         return y
     # evaluation: y = x * scale + shift, an affine map per channel (differentiable in x, weight, bias)
     # as_tensor(...).to(dtype): the running statistics themselves (their version counter included)

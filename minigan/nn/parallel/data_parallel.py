@@ -1,4 +1,4 @@
-"""``minigan.nn.parallel``: PyTorch's ``DataParallel`` and ``data_parallel``, run once, on one device.
+"""``minigan.nn.parallel.DataParallel`` and ``data_parallel``: PyTorch's, run once, on one device.
 Chapter 05 (layers); the DCGAN scripts of chapter 08 are where PyTorch code wraps its models in them.
 
 PyTorch's DataParallel splits each batch along ``dim`` into one chunk per GPU in ``device_ids``, runs a
@@ -20,11 +20,11 @@ statistics are those of a single-GPU run; ``dim`` is checked and kept but nothin
 
 from __future__ import annotations
 
-from ..autograd.tensor import Tensor
-from ..backend import cuda_is_available
-from ..cuda import device_count
-from ..device import device as Device
-from .module import Module
+from ...autograd.tensor import Tensor
+from ...backend import cuda_is_available
+from ...cuda import device_count
+from ...device import device as Device
+from ..module import Module
 
 _CPU = -1  # PyTorch's output_device for "gather on the CPU"
 

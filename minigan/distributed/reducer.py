@@ -1,0 +1,191 @@
+"""The bucketed gradient all-reduce: what keeps data-parallel replicas identical. Chapter 16 (scaling out).
+
+Every rank computes the gradient of the loss on its own shard of the batch. If the loss is a mean over
+the batch and the shards are equal, the gradient of the whole batch is the mean of the ranks' gradients,
+
+    g = (1/p) (g_0 + g_1 + ... + g_{p-1}),
+
+so after one all-reduce of the gradients every rank takes the same optimizer step from the same
+parameters, and the replicas stay equal without ever exchanging a weight.
+
+One all-reduce per parameter would pay the network's latency once per tensor (a DCGAN has about 20), so
+the gradients are packed into a few large flat buffers, *buckets* of at most ``bucket_cap_mb`` megabytes,
+reduced one call each. Parameters are assigned to buckets once, in reverse registration order (the last
+layers' gradients are the first a backward pass produces, as in PyTorch), grouped by dtype and device;
+buckets are reduced strictly in index order, so every rank issues the same calls in the same order.
+
+The trigger is each parameter's post-accumulate-grad hook (``autograd/hooks.py``): when the last
+parameter of a bucket has its gradient, the bucket (and any complete buckets after it) is copied into its
+buffer, summed over ranks, divided by p and copied back into ``.grad``. minigan's engine writes the
+leaves' gradients at the end of backward, so unlike PyTorch's reducer nothing overlaps the backward
+computation: the buckets save latency, not compute time. At the end of the backward (a queued callback)
+any bucket left incomplete means some parameter that requires grad got no gradient on this rank; with
+``find_unused_parameters=False`` that is an error naming it (the replicas would otherwise drift apart), with
+True its share is zero, and a parameter no rank used keeps ``grad`` None on every rank.
+
+``.grad`` is reduced as accumulated: a second backward before ``zero_grad()`` reduces the running sum
+again, which is harmless (the reduced part is already equal on every rank) but wasted; use
+``no_sync()`` for gradient accumulation, as with PyTorch.
+
+Cost per backward: ceil(total gradient bytes / bucket bytes) all-reduces; a ring all-reduce moves
+2 (p - 1) / p of each buffer through every rank.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+
+from ..autograd.hooks import queue_callback
+from ..autograd.tensor import Tensor
+from . import process_group as pg
+
+DEFAULT_BUCKET_MB = 25.0  # PyTorch's bucket_cap_mb
+
+
+class Bucket:
+    """Parameters whose gradients travel together: one flat buffer, reduced in one call."""
+
+    def __init__(self, index: int, params: list, names: list, xp, dtype, with_flags: bool):
+        self.index, self.params, self.names = index, params, names
+        self.sizes = [p.array.size for p in params]
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
+        n = int(self.offsets[-1])
+        # with find_unused_parameters one more slot per parameter: 1 where this rank used it
+        self.buffer = xp.zeros(n + (len(params) if with_flags else 0), dtype=dtype)
+        self.ready: set[int] = set()
+
+    @property
+    def nbytes(self) -> int:
+        return self.buffer.nbytes
+
+
+class Reducer:
+    """Average the gradients of ``params`` (Tensors that require grad) over the ranks of ``group`` after
+    every backward; ``names`` label them in messages. See the module docstring."""
+
+    def __init__(self, params, names=None, group=None, bucket_cap_mb: float = DEFAULT_BUCKET_MB,
+                 find_unused_parameters: bool = False):  # fmt: skip
+        if not bucket_cap_mb > 0:
+            raise ValueError(f"bucket_cap_mb must be > 0, got {bucket_cap_mb!r}")
+        params = list(params)
+        names = list(names) if names is not None else [f"parameter {i}" for i in range(len(params))]
+        for name, p in zip(names, params):
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise ValueError(f"Reducer: {name} is not a Tensor that requires grad")
+        self.group = group or pg.group()
+        self.find_unused = find_unused_parameters
+        self.enabled = True
+        self.buckets = self._assign(params, names, bucket_cap_mb * 2**20)
+        self._where = {id(p): (b, i) for b in self.buckets for i, p in enumerate(b.params)}
+        self._next = 0  # the bucket to reduce next in this backward
+        self._queued = False
+        self.calls = 0  # all-reduces issued (for tests and the benchmark)
+        self.handles = [p.register_post_accumulate_grad_hook(self._hook) for p in params]
+
+    def _assign(self, params, names, cap_bytes: float) -> list:
+        """Buckets in reverse parameter order, a new one when the dtype / device changes or the cap is hit."""
+        buckets, current, current_names, key, size = [], [], [], None, 0
+        for name, p in reversed(list(zip(names, params))):
+            k = (p.array.dtype, p.device)
+            if current and (k != key or size + p.array.nbytes > cap_bytes):
+                buckets.append((current, current_names, key))
+                current, current_names, size = [], [], 0
+            current.append(p)
+            current_names.append(name)
+            key, size = k, size + p.array.nbytes
+        if current:
+            buckets.append((current, current_names, key))
+        return [
+            Bucket(i, ps, ns, ps[0].xp, dtype, self.find_unused)
+            for i, (ps, ns, (dtype, _)) in enumerate(buckets)
+        ]
+
+    # -- the backward hooks ---------------------------------------------------------------------------
+    def _hook(self, p: Tensor) -> None:
+        if not self.enabled or self.group.world_size == 1:
+            return
+        if not self._queued:  # once per backward: check, at its end, that every bucket was reduced
+            queue_callback(self._finish)
+            self._queued = True
+        bucket, i = self._where[id(p)]
+        bucket.ready.add(i)
+        while self._next < len(self.buckets) and self._complete(self.buckets[self._next]):
+            self._reduce(self.buckets[self._next])
+            self._next += 1
+
+    def _complete(self, b: Bucket) -> bool:
+        """All of the bucket's parameters that take part in this backward have their gradient."""
+        return all(i in b.ready or not p.requires_grad for i, p in enumerate(b.params))
+
+    def _finish(self) -> None:
+        """End of a backward: the buckets not reduced yet hold parameters that got no gradient here."""
+        self._queued = False
+        try:
+            missing = [
+                b.names[i]
+                for b in self.buckets[self._next :]
+                for i, p in enumerate(b.params)
+                if p.requires_grad and i not in b.ready
+            ]
+            if missing and not self.find_unused:
+                # every rank must issue the same all-reduces; going on would leave the replicas different
+                raise RuntimeError(
+                    f"DistributedDataParallel: {len(missing)} parameter(s) that require grad got no gradient "
+                    f"in this backward ({', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}): pass "
+                    "find_unused_parameters=True, or set requires_grad=False on the parameters a step skips"
+                )
+            for b in self.buckets[self._next :]:
+                self._reduce(b)
+        finally:
+            self._next = 0
+            for b in self.buckets:
+                b.ready.clear()
+
+    def _reduce(self, b: Bucket) -> None:
+        """buffer <- this rank's gradients; sum over ranks; / p; back into .grad."""
+        buf, off, n_used = b.buffer, b.offsets, 0
+        for i, p in enumerate(b.params):
+            used = i in b.ready and p.grad is not None
+            if used:
+                buf[off[i] : off[i + 1]] = p.grad.array.reshape(-1)
+            else:
+                buf[off[i] : off[i + 1]] = 0
+            if self.find_unused:
+                buf[off[-1] + i] = 1 if used else 0
+            n_used += used
+        self.group.all_reduce(buf, "sum")
+        self.calls += 1
+        buf[: off[-1]] /= self.group.world_size
+        for i, p in enumerate(b.params):
+            if self.find_unused and buf[off[-1] + i] == 0:
+                continue  # no rank used it: grad stays as it is (None), as in PyTorch
+            g = buf[off[i] : off[i + 1]].reshape(p.shape)
+            if p.grad is None:
+                p.grad = Tensor._from_array(g.copy())
+            else:
+                p.grad.array[...] = g
+                p.grad._bump_version()
+
+    # -- control ----------------------------------------------------------------------------------------
+    @contextmanager
+    def no_sync(self):
+        """Inside the block backward() leaves gradients local (accumulate them; the first backward after
+        the block reduces the sum)."""
+        was, self.enabled = self.enabled, False
+        try:
+            yield
+        finally:
+            self.enabled = was
+
+    def remove(self) -> None:
+        """Unhook from the parameters."""
+        for h in self.handles:
+            h.remove()
+        self.handles = []
+
+    @property
+    def bucket_sizes(self) -> list:
+        """Bytes of each bucket's buffer, in reduction order."""
+        return [b.nbytes for b in self.buckets]
