@@ -50,7 +50,7 @@ def main(argv=None) -> int:
         args, extra = parser.parse_known_args(argv)
         if extra and args.command != "bench":
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        args.extra = extra
+        args.extra, args.argv = extra, argv
         return int(args.func(args) or 0)
     except CLIError as err:
         message = " ".join(line.strip() for line in str(err).splitlines())  # always ONE line

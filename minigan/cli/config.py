@@ -31,13 +31,15 @@ GENERIC_DEFAULTS = {
     "unrolled": 0,  # look-ahead D steps of G's loss (chapter 10; 0: none)
     "unrolled_exact": False,
     "unrolled_lr": None,  # the exact look-ahead's SGD step (None: the D learning rate)
+    "world_size": 1,  # ranks of a data-parallel run (chapter 16): set by the launch, not by a flag
+    "sync_bn": True,  # data-parallel: batch norm over every rank's shard (SyncBatchNorm)
 }
 # int hyper-parameters and their smallest allowed value
 INT_MIN = {
     "steps": 1, "batch_size": 1, "k": 1, "z_dim": 1, "hidden": 1, "depth": 1, "width": 1, "image_size": 1,
     "ckpt_every": 1, "log_every": 1, "seed": 0, "lr_decay_steps": 0, "sample_every": 0, "labeled": 1,
     "unrolled": 0, "pack": 1, "lr_decay_start": 0, "pool_size": 0, "w_dim": 1, "mapping_layers": 1,
-    "r1_every": 1, "mbstd_group": 1,
+    "r1_every": 1, "mbstd_group": 1, "world_size": 1,
 }  # fmt: skip
 # float hyper-parameters: (smallest allowed value, whether it must be strictly larger, None allowed)
 FLOAT_MIN = {

@@ -34,9 +34,13 @@ import numpy as np
 
 from .. import io, kernels, optim
 from ..creation import zeros
+from ..distributed import seed_ranks, shard_stream
+from ..distributed.seeding import DATA
 from ..gan import Trainer, losses, registry
 from ..gan.trainer import NonFiniteError
 from ..gan.variants.unrolled import Unrolled
+from ..nn import SyncBatchNorm
+from ..nn.parallel import broadcast_module
 from ..optim.schedule import FINAL_LR_FRACTION, lr_factor, set_lr
 from ..random import get_rng_state, manual_seed, set_rng_state
 from .common import (
@@ -53,6 +57,7 @@ from .common import (
     read_run_config,
 )
 from .config import ConfigError, check
+from .distributed import Ranks, add_flags, launch
 from .rundir import RunDir, RunDirError
 
 # flags that name a hyper-parameter of the run (stored in config.json); None = not given
@@ -63,6 +68,8 @@ GAME_KEYS = (
 )  # fmt: skip
 # what a resumed run may change: how long it runs, how often it writes, where it computes and reads data
 RESUMABLE_KEYS = ("steps", "sample_every", "ckpt_every", "log_every", "device", "data_dir")
+# what no flag or --set gives: the dataset, and the world size (the launch's)
+LAUNCH_KEYS = ("data", "world_size")
 # flags that only apply to the datasets (or models) whose defaults have them
 SPEC_KEYS = ("hidden", "depth", "split", "data_dir", "photos")
 MODEL_KEYS = ("labeled", "mbstd", "spectral_norm", "pack")
@@ -157,6 +164,7 @@ def add_parser(sub):
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.add_argument("--force", action="store_true", help="start over in an existing --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_flags(p)
     p.set_defaults(func=run)
 
 
@@ -174,8 +182,8 @@ def _given(args, known: dict) -> dict:
         key = key.strip().replace("-", "_")
         if not sep or not key:
             raise CLIError(f"--set {item!r}: expected KEY=VALUE", 2)
-        if key not in known or key in GAME_KEYS + RESUMABLE_KEYS + ("data",):
-            extra = sorted(k for k in known if k not in GAME_KEYS + RESUMABLE_KEYS + ("data",))
+        if key not in known or key in GAME_KEYS + RESUMABLE_KEYS + LAUNCH_KEYS:
+            extra = sorted(k for k in known if k not in GAME_KEYS + RESUMABLE_KEYS + LAUNCH_KEYS)
             raise CLIError(
                 f"--set {key}: not a setting of dataset {known['data']} that has no flag of its own "
                 f"(those are: {', '.join(extra) or 'none'})",
@@ -201,7 +209,7 @@ def _given(args, known: dict) -> dict:
         raise CLIError(str(err), 2) from None
 
 
-def _fresh_config(args) -> tuple[dict, RunDir]:
+def _fresh_config(args, ranks: Ranks) -> tuple[dict, RunDir]:
     """(config, run dir) of a fresh run: the dataset's defaults, overridden by the flags given."""
     data = args.data or "ring8"
     spec = get_spec(data)
@@ -212,6 +220,8 @@ def _fresh_config(args) -> tuple[dict, RunDir]:
         config = check(config, known, lambda k: _flag(k) if k in given else f"default {k} of dataset {data}")
     except ConfigError as err:
         raise CLIError(str(err), 2) from None
+    config["world_size"] = ranks.world
+    ranks.check_config(config, resume=False)
     _check_stabilisers(config)
     return config, RunDir(args.out or os.path.join("runs", data))
 
@@ -234,7 +244,7 @@ def _check_stabilisers(config: dict) -> None:
         raise CLIError("--unrolled-exact needs --unrolled K, K >= 1 look-ahead D steps", 2)
     if config.get("unrolled_lr") is not None and not config.get("unrolled_exact"):
         raise CLIError("--unrolled-lr is the step size of the exact look-ahead: give --unrolled-exact too", 2)
-    b, m = config["batch_size"], config.get("pack", 1)
+    b, m = config["batch_size"] // config.get("world_size", 1), config.get("pack", 1)  # one rank's batch
     if b % m:
         raise CLIError(f"--pack {m}: --batch-size must be a multiple of {m}, got {b}", 2)
     n = b // m  # what D sees: b images, or b / m packs of them
@@ -243,7 +253,7 @@ def _check_stabilisers(config: dict) -> None:
         raise CLIError(f"--mbstd groups D's batch by 4: {what} must be below 4 or a multiple of 4", 2)
 
 
-def _resume_config(args, rd: RunDir) -> dict:
+def _resume_config(args, rd: RunDir, ranks: Ranks) -> dict:
     """The saved config of the run in ``rd`` (checked entry by entry), with the flags that may change."""
     try:
         config, spec = read_run_config(rd)
@@ -261,18 +271,23 @@ def _resume_config(args, rd: RunDir) -> dict:
                 2,
             )
         config[key] = value
+    ranks.check_config(config, resume=True)
     _check_stabilisers(config)
     return config
 
 
-def _build(config: dict, device: str):
-    """The dataset, the trainer (models, optimizers) and the data generator of a run, freshly seeded."""
+def _build(config: dict, device: str, ranks: Ranks):
+    """The dataset, the trainer (models, optimizers) and the data generator of a run, freshly seeded; in
+    a data-parallel run, this rank's trainer (its share of the batch, its own streams). No collective runs
+    here (``_distribute`` does that), so rank 0 can still report an error to the others."""
     spec = get_spec(config["data"])
     model = get_model(spec, config["model"])
     manual_seed(config["seed"])
     try:
         data = spec.make_data(config)
         G, D = model.make_models(config)
+        if ranks.world > 1 and config.get("sync_bn", True):
+            G, D = SyncBatchNorm.convert_sync_batchnorm(G), SyncBatchNorm.convert_sync_batchnorm(D)
     except registry.DataUsageError as err:  # --photos naming an empty folder, a split too small
         raise CLIError(str(err), 2) from None
     except (OSError, ValueError) as err:  # missing / corrupt dataset files: one line, not a traceback
@@ -287,7 +302,8 @@ def _build(config: dict, device: str):
     # only what G trains: StyleGAN's G also holds its moving average, which has no gradients
     opt_G = optim.Adam([p for p in G.parameters() if p.requires_grad], lr=config["lr"], betas=betas)
     opt_D = optim.Adam(D.parameters(), lr=config["lr"], betas=betas)
-    data_rng = np.random.default_rng([config["seed"], 1])  # the data stream's own generator
+    seed_ranks(config["seed"], ranks.rank, ranks.world)  # noise, labels ...: this rank's stream from here on
+    data_rng = shard_stream(config["seed"], DATA, ranks.rank, ranks.world)  # the data stream's own generator
     variant = _variant(config)
     if config.get("unrolled", 0):
         exact, lr = config.get("unrolled_exact", False), config.get("unrolled_lr")
@@ -299,11 +315,25 @@ def _build(config: dict, device: str):
         opt_D,
         lambda n: batches.sample(n, data_rng),
         z_dim=config.get("z_dim", 0),  # translation models take images, not noise
-        batch_size=config["batch_size"],
+        batch_size=config["batch_size"] // ranks.world,
         k=config["k"],
         variant=variant,
+        group=ranks.group,
     )
     return spec, data, trainer, data_rng, batches
+
+
+def _distribute(trainer: Trainer, ranks: Ranks) -> None:
+    """Data-parallel: every rank takes rank 0's networks and averages G's and D's gradients from now on
+    (what DistributedDataParallel does, on the networks themselves: the variants reach into them)."""
+    from ..distributed import Reducer
+
+    if ranks.group is None:
+        return
+    for side in (trainer.G, trainer.D):
+        broadcast_module(side, ranks.group)
+        named = [(n, p) for n, p in side.named_parameters() if p.requires_grad]
+        Reducer([p for _, p in named], [n for n, _ in named], ranks.group)
 
 
 def _check_step_memory(trainer: Trainer, config: dict, batches) -> None:
@@ -341,7 +371,16 @@ def _step_bytes_per_sample(trainer: Trainer, config: dict, batches) -> float:
     return per_sample
 
 
-def _save(rd: RunDir, trainer: Trainer, data_rng, config: dict) -> None:
+def _save(rd: RunDir | None, trainer: Trainer, data_rng, config: dict, ranks: Ranks) -> None:
+    """The checkpoint (rank 0 writes it; in a data-parallel run every rank's streams go in it)."""
+    mine = {
+        "rng": get_rng_state(),
+        "data_rng": data_rng.bit_generator.state,
+        "variant": trainer.variant.state_dict(),
+    }
+    everyone = ranks.gather(mine) if ranks.world > 1 else [mine]
+    if not ranks.writer:
+        return
     state = {
         "trainer": trainer.state_dict(),
         "rng": get_rng_state(),
@@ -349,20 +388,32 @@ def _save(rd: RunDir, trainer: Trainer, data_rng, config: dict) -> None:
         "step": trainer.step_count,
         "config": config,
     }
+    if ranks.world > 1:
+        state["ranks"] = {str(r): e for r, e in enumerate(everyone)}
     io.save_checkpoint(rd.checkpoint, state)
     rd.commit()  # a fresh run is kept from its first checkpoint on (a no-op afterwards)
 
 
-def _restore(rd: RunDir, trainer: Trainer, data_rng) -> None:
+def _restore(rd: RunDir, trainer: Trainer, data_rng, ranks: Ranks) -> dict:
+    """Load the checkpoint into this (rank 0's) trainer and streams; returns it for the other ranks."""
     try:
         state = io.load_checkpoint(rd.checkpoint)
-        trainer.load_state_dict(state["trainer"])
-        set_rng_state(state["rng"])
-        data_rng.bit_generator.state = state["data_rng"]
+        _load(state, trainer, data_rng, ranks)
+        return state
     except io.CheckpointError as err:
         raise CLIError(f"cannot resume: {err}") from None
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
         raise CLIError(f"cannot resume: checkpoint {rd.checkpoint} does not fit this run ({err})") from None
+
+
+def _load(state: dict, trainer: Trainer, data_rng, ranks: Ranks) -> None:
+    """The checkpoint's networks and optimizers, and this rank's own streams (and variant state)."""
+    trainer.load_state_dict(state["trainer"])
+    mine = state["ranks"][str(ranks.rank)] if ranks.world > 1 else state
+    set_rng_state(mine["rng"])
+    data_rng.bit_generator.state = mine["data_rng"]
+    if ranks.world > 1:
+        trainer.variant.load_state_dict(mine["variant"])
 
 
 def _game(config: dict) -> str:
@@ -409,6 +460,22 @@ def _kept(rd: RunDir, last_ckpt: int | None) -> str:
 
 def run(args) -> int:
     kernels.tune_process()  # allocator / OpenMP settings, before any kernel runs (kernels/__init__.py)
+    if args.nproc is not None:  # run this same command as N ranks under mpiexec
+        return launch(args)
+    ranks = Ranks.start(args)
+    if not ranks.writer:
+        return _follow(args, ranks)
+    try:
+        return _lead(args, ranks)
+    except CLIError as err:
+        ranks.fail(err.code)  # the other ranks, if still waiting for the configuration, stop with its code
+        raise
+    finally:
+        ranks.finish(together=False)
+
+
+def _lead(args, ranks: Ranks) -> int:
+    """Rank 0 (or the only process): the run directory, the configuration, training, the final steps."""
     if args.resume:
         if args.force:
             raise CLIError("--resume and --force exclude each other", 2)
@@ -416,15 +483,15 @@ def run(args) -> int:
             raise CLIError("--resume needs --out, the run directory to continue", 2)
         rd, config = RunDir(args.out), None
     else:
-        config, rd = _fresh_config(args)
+        config, rd = _fresh_config(args, ranks)
         check_device(config["device"])
     progress = {"ckpt": None}  # the step of the last checkpoint written, for messages
     try:
         with rd.session(fresh=not args.resume, force=args.force):
             if args.resume:  # read under the lock, after recovering an interrupted trainer's leftovers
-                config = _resume_config(args, rd)
+                config = _resume_config(args, rd, ranks)
             try:
-                return _train(args, rd, config, check_device(config["device"]), progress)
+                return _train(args, rd, config, check_device(config["device"]), progress, ranks)
             except KeyboardInterrupt:
                 if not rd.pending:
                     raise
@@ -437,31 +504,38 @@ def run(args) -> int:
         raise CLIError(f"cannot resume: {err}" if args.resume else str(err)) from None
 
 
-def _train(args, rd: RunDir, config: dict, device: str, progress: dict) -> int:
+def _train(args, rd: RunDir, config: dict, device: str, progress: dict, ranks: Ranks) -> int:
     from tqdm import tqdm
 
-    spec, data, trainer, data_rng, batches = _build(config, device)
+    spec, data, trainer, data_rng, batches = _build(config, device, ranks)
     _check_step_memory(trainer, config, batches)
+    state = None
     if args.resume:
-        _restore(rd, trainer, data_rng)
+        state = _restore(rd, trainer, data_rng, ranks)
         rd.truncate_metrics(trainer.step_count)
         progress["ckpt"] = trainer.step_count
     steps, start = config["steps"], trainer.step_count
     if start >= steps:
+        ranks.send(("done", 0))
         print(f"{rd.path} is already at step {start} >= --steps {steps}: nothing to train")
         if not _finished(rd, spec, data, start, config):  # stopped between its last checkpoint and the end
             print(f"{rd.path}: writing the final plots and evaluation it is missing")
             _finish(rd, spec, data, trainer, config, None, 0)
         return 0
     rd.write_config(config)  # a resume may have changed steps / intervals; unchanged: not rewritten
+    ranks.send(("train", config, state))  # the other ranks build the same trainer and load the same state
+    _distribute(trainer, ranks)
+    ranks.watch(lambda r, pid: f"rank {r} (pid {pid}) is gone (killed, or stopped on an error of its own); "
+                f"stopping; {_kept(rd, progress['ckpt'])}")  # fmt: skip
     problem = spec.eval_problem(data) if spec.eval_problem is not None else None
     if problem is not None and _evaluates(spec, config):
         print(f"minigan: note: no final evaluation: {problem}", file=sys.stderr)
 
+    where = f" on {ranks.world} ranks" if ranks.world > 1 else ""
     bar = tqdm(
         total=steps,
         initial=start,
-        desc=f"{config['data']} {_game(config)}",
+        desc=f"{config['data']} {_game(config)}{where}",
         unit="step",
         disable=True if args.no_progress else None,
         file=sys.stderr,
@@ -470,16 +544,46 @@ def _train(args, rd: RunDir, config: dict, device: str, progress: dict) -> int:
     t0 = time.perf_counter()
     try:
         with blas_threads(spec.blas_threads):
-            _loop(rd, spec, data, trainer, data_rng, config, bar, progress)
+            _loop(rd, spec, data, trainer, data_rng, config, bar, progress, ranks)
     finally:
         bar.close()
     seconds = time.perf_counter() - t0
+    ranks.finish(together=True)  # every rank is done: none of them is waiting any more
     _finish(rd, spec, data, trainer, config, seconds, steps - start)
     return 0
 
 
-def _loop(rd: RunDir, spec, data, trainer: Trainer, data_rng, config: dict, bar, progress: dict) -> None:
-    """Steps until ``config["steps"]``; metrics, snapshots and checkpoints on their intervals."""
+def _follow(args, ranks: Ranks) -> int:
+    """A rank other than 0: wait for rank 0's configuration (or its error), then train alongside it;
+    writes nothing (``cli/distributed.py``)."""
+    from tqdm import tqdm
+
+    message = ranks.receive()
+    if message[0] != "train":  # ("error", code) that rank 0 reported, or ("done", 0)
+        return message[1]
+    _, config, state = message
+    try:
+        spec, data, trainer, data_rng, _ = _build(config, check_device(config["device"]), ranks)
+        if state is not None:
+            _load(state, trainer, data_rng, ranks)
+        _distribute(trainer, ranks)
+        ranks.watch(lambda r, pid: f"rank {r} (pid {pid}) is gone; stopping")
+        with blas_threads(spec.blas_threads):
+            _loop(None, spec, data, trainer, data_rng, config, tqdm(disable=True), {"ckpt": None}, ranks)
+        ranks.finish(together=True)
+    except CLIError as err:
+        ranks.finish(together=False)
+        if getattr(err, "every_rank", False):
+            return err.code  # rank 0 reports it
+        raise CLIError(f"rank {ranks.rank}: {err}", err.code) from None
+    return 0
+
+
+def _loop(
+    rd, spec, data, trainer: Trainer, data_rng, config: dict, bar, progress: dict, ranks: Ranks
+) -> None:
+    """Steps until ``config["steps"]``; metrics, snapshots and checkpoints on their intervals (``rd`` None:
+    a rank that writes nothing)."""
     steps, pending = config["steps"], []
     z_fixed = np.random.default_rng([config["seed"], 2]).standard_normal((N_FIXED, config.get("z_dim", 0)))
     z_fixed = z_fixed.astype(np.float32)
@@ -493,27 +597,32 @@ def _loop(rd: RunDir, spec, data, trainer: Trainer, data_rng, config: dict, bar,
         set_lr([trainer.opt_G, trainer.opt_D], lr)
         try:
             record = trainer.step()
-        except NonFiniteError as err:
-            if not rd.pending:
+        except NonFiniteError as err:  # every rank sees it (the records are averaged over the ranks)
+            if rd is not None and not rd.pending:
                 rd.append_metrics(pending)
-            raise CLIError(f"{err}; {_kept(rd, progress['ckpt'])}") from None
+            kept = _kept(rd, progress["ckpt"]) if rd is not None else ""
+            error = CLIError(f"{err}; {kept}")
+            error.every_rank = True
+            raise error from None
         except MemoryError:
+            kept = _kept(rd, progress["ckpt"]) if rd is not None else "rank 0 keeps the last checkpoint"
             raise CLIError(
                 f"out of memory at step {trainer.step_count + 1} with --batch-size {config['batch_size']}; "
-                f"use a smaller --batch-size; {_kept(rd, progress['ckpt'])}"
+                f"use a smaller --batch-size; {kept}"
             ) from None
         s = record["step"]
         if s % config["log_every"] == 0 or s == steps:
             pending.append({**record, "lr": lr})
             bar.set_postfix(_postfix(record), refresh=False)
         bar.update(1)
-        if config["sample_every"] and s % config["sample_every"] == 0:
+        if rd is not None and config["sample_every"] and s % config["sample_every"] == 0:
             png = rd / RunDir.SAMPLES / f"step_{s:07d}.png"
             _snapshot(spec, data, trainer, z_fixed, png, f"step {s}")
         if s % config["ckpt_every"] == 0 or s == steps:
-            rd.append_metrics(pending)
+            if rd is not None:
+                rd.append_metrics(pending)
             pending = []
-            _save(rd, trainer, data_rng, config)
+            _save(rd, trainer, data_rng, config, ranks)
             progress["ckpt"] = s
 
 

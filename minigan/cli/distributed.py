@@ -1,0 +1,182 @@
+"""``minigan train --distributed`` and ``--nproc N``: one training run over several processes. Chapter 16.
+
+    mpiexec -n 2 minigan train --data mnist --distributed      # 2 ranks, batch B / 2 each
+    minigan train --data mnist --nproc 2                       # the same; minigan starts mpiexec
+
+What changes against one process (``Ranks``):
+
+* ``--batch-size B`` is the batch of the whole run: each of the p ranks trains on B / p samples (B must be
+  a multiple of p), so a run's hyper-parameters mean the same at every world size;
+* the models are made from the seed on every rank and rank 0's copy is broadcast; G's and D's gradients
+  are averaged in buckets after every backward (``minigan.distributed.Reducer``); batch norm becomes
+  SyncBatchNorm unless ``--set sync_bn=false``; each move's record is averaged over the ranks;
+* each rank draws its shard's images and noise from streams of its own (``distributed/seeding.py``), so
+  the run's world size is part of its configuration (``world_size`` in config.json), and ``--resume`` must
+  use the same one;
+* rank 0 alone writes the run directory (lock, config, metrics, pictures, checkpoints, evaluation), with the
+  same atomic writes as a one-process run; a checkpoint holds every rank's random streams (gathered to rank
+  0), so a resumed run continues bit-identically;
+* a rank that dies stops the others within a second, with a line naming it (``distributed/launch.py``).
+
+The handshake: rank 0 resolves the configuration (flags, or config.json on --resume), locks the run
+directory and reads the checkpoint, then broadcasts either (config, checkpoint) or the exit code of the
+error it met; the other ranks wait for that message, so every usage error is reported once, by rank 0, and
+every rank exits with its code.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from ..distributed import DistributedError, launched_by_mpi, process_group
+from .common import CLIError
+
+NOT_LAUNCHED = (
+    "--distributed: this process was not started by an MPI launcher; run it as "
+    "`mpiexec -n N minigan train ... --distributed`, or let minigan start the ranks: "
+    "`minigan train ... --nproc N`"
+)
+
+
+def add_flags(p) -> None:
+    p.add_argument(
+        "--distributed", action="store_true",
+        help="data-parallel training, one rank per process of an MPI launch (mpiexec -n N ...; chapter 16)",
+    )  # fmt: skip
+    p.add_argument(
+        "--nproc", type=int, default=None, metavar="N",
+        help="start N ranks with mpiexec and train with --distributed (needs the mpi extra)",
+    )  # fmt: skip
+
+
+class Ranks:
+    """Who this process is in the run: ``rank`` of ``world`` (1 and no ``group`` without --distributed)."""
+
+    def __init__(self, group=None):
+        self.group = group
+        self.rank = group.rank if group else 0
+        self.world = group.world_size if group else 1
+        self.watchdog = None
+        self._sent = False
+
+    @property
+    def writer(self) -> bool:
+        """Whether this process writes the run directory (rank 0 only)."""
+        return self.rank == 0
+
+    @classmethod
+    def start(cls, args) -> Ranks:
+        if not args.distributed:
+            return cls()
+        try:
+            process_group.import_mpi()
+        except DistributedError as err:
+            raise CLIError(str(err), 2) from None
+        if not launched_by_mpi():
+            raise CLIError(NOT_LAUNCHED, 2)
+        backend = "nccl" if str(args.device or "cpu").startswith("cuda") else "mpi"
+        try:
+            ranks = cls(process_group.init_process_group(backend))
+        except Exception as err:  # a broken MPI / NCCL install: one line
+            raise CLIError(f"--distributed: cannot start the {backend} process group: {err}") from None
+        ranks._share_cores()
+        return ranks
+
+    def _share_cores(self) -> None:
+        """The ranks on one machine share its cores: at most cores / (ranks here) threads each."""
+        import socket
+
+        hosts = self.group.all_gather_object(socket.gethostname())
+        here = hosts.count(socket.gethostname())
+        n = max(1, (os.cpu_count() or 1) // here)
+        try:
+            import numba
+            from threadpoolctl import threadpool_limits
+
+            numba.set_num_threads(min(n, numba.get_num_threads()))
+            threadpool_limits(n)
+        except (ImportError, ValueError):
+            pass
+
+    # -- the handshake (module docstring) ---------------------------------------------------------------
+    def send(self, message) -> None:
+        """Rank 0: give the other ranks what they wait for (once)."""
+        if self.group is not None and not self._sent:
+            self._sent = True
+            self.group.broadcast_object(message)
+
+    def fail(self, code: int) -> None:
+        """Rank 0 met an error before training: the other ranks exit with ``code``."""
+        self.send(("error", code))
+
+    def receive(self):
+        return self.group.broadcast_object(None)
+
+    # -- what every rank must agree on ------------------------------------------------------------------
+    def check_config(self, config: dict, resume: bool) -> None:
+        saved = config.get("world_size", 1)
+        if resume and saved != self.world:
+            how = f"mpiexec -n {saved} ... --distributed, or --nproc {saved}" if saved > 1 else "1 process"
+            raise CLIError(
+                f"cannot resume: the run was trained on {saved} rank(s), this launch has {self.world}; each "
+                f"rank's random streams belong to that world size (run it as {how})",
+                2,
+            )
+        if config["batch_size"] % self.world:
+            raise CLIError(
+                f"--batch-size {config['batch_size']} is not a multiple of the {self.world} ranks: each rank "
+                "trains on batch-size / ranks samples",
+                2,
+            )
+
+    def gather(self, obj) -> list:
+        """Every rank's ``obj``, in rank order, on every rank (one process: [obj])."""
+        return self.group.all_gather_object(obj) if self.group else [obj]
+
+    def watch(self, message) -> None:
+        from ..distributed.launch import Watchdog
+
+        if self.group is not None:
+            self.watchdog = Watchdog(self.group, message)
+
+    def finish(self, together: bool) -> None:
+        """Stop watching the other ranks: all together at the normal end, alone on an error all ranks hit."""
+        if self.watchdog is not None:
+            self.watchdog.stop_together() if together else self.watchdog.stop()
+
+
+def launch(args) -> int:
+    """``--nproc N``: run this same command as N ranks under mpiexec; returns mpiexec's exit status."""
+    from ..distributed.launch import launch_command
+
+    if args.nproc < 1:
+        raise CLIError(f"--nproc must be >= 1, got {args.nproc}", 2)
+    if args.distributed:
+        raise CLIError("--nproc starts the ranks itself: give --nproc or --distributed, not both", 2)
+    try:
+        process_group.import_mpi()
+        argv = _without_nproc(args.argv) + ["--distributed"]
+        cmd = launch_command(args.nproc, argv)
+    except DistributedError as err:
+        raise CLIError(str(err), 2) from None
+    env = dict(os.environ)
+    threads = str(max(1, (os.cpu_count() or 1) // args.nproc))
+    for var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, threads)
+    try:
+        return subprocess.run(cmd, env=env).returncode
+    except KeyboardInterrupt:
+        return 130
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--nproc":
+            skip = True
+        elif not a.startswith("--nproc="):
+            out.append(a)
+    return out
