@@ -19,6 +19,7 @@ The wrapper and the layer live where PyTorch keeps them: ``minigan.nn.parallel.D
 from .collectives import all_reduce, all_reduce_sum, barrier, broadcast
 from .process_group import (
     DistributedError,
+    LocalGroup,
     ProcessGroup,
     ReduceOp,
     destroy_process_group,
@@ -34,7 +35,7 @@ from .reducer import Reducer
 from .seeding import seed_ranks, shard_stream
 
 __all__ = [
-    "DistributedError", "ProcessGroup", "ReduceOp", "Reducer", "all_reduce", "all_reduce_sum", "barrier",
-    "broadcast", "destroy_process_group", "get_backend", "get_rank", "get_world_size", "group",
+    "DistributedError", "LocalGroup", "ProcessGroup", "ReduceOp", "Reducer", "all_reduce", "all_reduce_sum",
+    "barrier", "broadcast", "destroy_process_group", "get_backend", "get_rank", "get_world_size", "group",
     "init_process_group", "is_initialized", "launched_by_mpi", "seed_ranks", "shard_stream",
 ]  # fmt: skip

@@ -164,6 +164,28 @@ class ProcessGroup:
         self.comm.Abort(code)
 
 
+class LocalGroup:
+    """A group of one process without MPI (rank 0 of 1): every collective returns its input. What a layer
+    built for many ranks runs on in a test or a one-process program."""
+
+    backend, rank, world_size, nccl = "local", 0, 1, None
+
+    def all_reduce(self, a, op: str = "sum"):
+        return a
+
+    def broadcast(self, a, src: int = 0):
+        return a
+
+    def barrier(self) -> None:
+        pass
+
+    def broadcast_object(self, obj, src: int = 0):
+        return obj
+
+    def all_gather_object(self, obj) -> list:
+        return [obj]
+
+
 def _nccl_dtype(dtype):
     from cupy.cuda import nccl  # noqa: PLC0415
 

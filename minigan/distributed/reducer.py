@@ -16,10 +16,12 @@ buckets are reduced strictly in index order, so every rank issues the same calls
 
 The trigger is each parameter's post-accumulate-grad hook (``autograd/hooks.py``): when the last
 parameter of a bucket has its gradient, the bucket (and any complete buckets after it) is copied into its
-buffer, summed over ranks, divided by p and copied back into ``.grad``. minigan's engine writes the
-leaves' gradients at the end of backward, so unlike PyTorch's reducer nothing overlaps the backward
-computation: the buckets save latency, not compute time. At the end of the backward (a queued callback)
-any bucket left incomplete means some parameter that requires grad got no gradient on this rank; with
+buffer (times 1/p, on the way in), summed over ranks, and each ``.grad`` becomes a view of its slice of the
+buffer (PyTorch's ``gradient_as_bucket_view``): one pass over the gradients besides the all-reduce
+itself. minigan's engine writes the leaves' gradients at the end of backward, so unlike PyTorch's reducer
+nothing overlaps the backward computation: the buckets save latency, not compute time. At the end of the
+backward (a queued callback) any bucket left incomplete means some parameter that requires grad got no
+gradient on this rank; with
 ``find_unused_parameters=False`` that is an error naming it (the replicas would otherwise drift apart), with
 True its share is zero, and a parameter no rank used keeps ``grad`` None on every rank.
 
@@ -48,7 +50,7 @@ class Bucket:
     """Parameters whose gradients travel together: one flat buffer, reduced in one call."""
 
     def __init__(self, index: int, params: list, names: list, xp, dtype, with_flags: bool):
-        self.index, self.params, self.names = index, params, names
+        self.index, self.params, self.names, self.xp = index, params, names, xp
         self.sizes = [p.array.size for p in params]
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
         n = int(self.offsets[-1])
@@ -144,29 +146,24 @@ class Reducer:
                 b.ready.clear()
 
     def _reduce(self, b: Bucket) -> None:
-        """buffer <- this rank's gradients; sum over ranks; / p; back into .grad."""
-        buf, off, n_used = b.buffer, b.offsets, 0
+        """buffer <- this rank's gradients / p; sum over ranks; .grad <- views of the buffer."""
+        buf, off, scale = b.buffer, b.offsets, 1.0 / self.group.world_size
         for i, p in enumerate(b.params):
             used = i in b.ready and p.grad is not None
-            if used:
-                buf[off[i] : off[i + 1]] = p.grad.array.reshape(-1)
+            if used:  # scaled on the way in (one pass; for p = 2 the factor 1/2 is exact)
+                b.xp.multiply(p.grad.array.reshape(-1), scale, out=buf[off[i] : off[i + 1]])
             else:
                 buf[off[i] : off[i + 1]] = 0
             if self.find_unused:
                 buf[off[-1] + i] = 1 if used else 0
-            n_used += used
         self.group.all_reduce(buf, "sum")
         self.calls += 1
-        buf[: off[-1]] /= self.group.world_size
         for i, p in enumerate(b.params):
             if self.find_unused and buf[off[-1] + i] == 0:
                 continue  # no rank used it: grad stays as it is (None), as in PyTorch
-            g = buf[off[i] : off[i + 1]].reshape(p.shape)
-            if p.grad is None:
-                p.grad = Tensor._from_array(g.copy())
-            else:
-                p.grad.array[...] = g
-                p.grad._bump_version()
+            # the gradient becomes a view of the bucket (PyTorch's gradient_as_bucket_view): no copy back.
+            # The next reduction refills the buffer only after backward has written new .grad arrays
+            p.grad = Tensor._from_array(buf[off[i] : off[i + 1]].reshape(p.shape))
 
     # -- control ----------------------------------------------------------------------------------------
     @contextmanager

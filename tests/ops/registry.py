@@ -21,8 +21,10 @@ from hypothesis.extra import numpy as hnp
 
 import minigan as mg
 import minigan.nn.functional as F
+from minigan.distributed import LocalGroup
 from minigan.nn.minibatch_std import minibatch_std
 from minigan.nn.modulated_conv import modulated_conv2d
+from minigan.nn.sync_batchnorm import sync_batch_norm
 from minigan.ops.separable import axis_map
 from minigan.testing import strategies as S
 
@@ -1035,6 +1037,32 @@ register(
     _modulated_conv_ref,
     _modulated_conv_case(),
     domain="styles in [0.5, 1.5] (s = A(w) + 1), weights 0.2 <= |w| <= 1",
+    float32_tol=1e-3,
+)
+
+
+@st.composite
+def _sync_batch_norm_case(draw):
+    """x (N, C) or (N, C, H, W) with values spread per channel (variance well above 0), gamma, beta."""
+    shape = draw(st.sampled_from([(3, 2), (2, 2, 2, 2), (4, 1), (2, 3, 1, 2)]))
+    x = draw(S.arrays(shape)) + np.arange(int(np.prod(shape))).reshape(shape) % 3  # spread: var > 0
+    c = shape[1]
+    return Case((x, draw(S.arrays((c,), min_value=0.5, max_value=1.5)), draw(S.arrays((c,)))), {})
+
+
+def _batch_norm_ref(x, w, b, eps=1e-5):
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    mu, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * w.reshape(shape) + b.reshape(shape)
+
+
+register(
+    "sync_batch_norm",
+    lambda x, w, b: sync_batch_norm(x, None, None, w, b, 0.1, 1e-5, LocalGroup()),
+    _batch_norm_ref,
+    _sync_batch_norm_case(),
+    domain="per-channel variance well above 0; one rank (its collectives are identities)",
     float32_tol=1e-3,
 )
 
