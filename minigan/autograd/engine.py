@@ -210,8 +210,10 @@ def _run(roots, seeds, retain_graph, create_graph, targets):
         if not x.requires_grad:
             continue
         if not create_graph:
-            # own storage: a gradient array may be shared with a sibling's (x + y gives both gy)
-            gx = Tensor._from_array(gx.array.copy())
+            # own storage: a gradient array may be shared with a sibling's (x + y gives both gy). A leaf
+            # with a gradient sink (data-parallel buckets, chapter 16) gives the storage to copy into
+            sink = x.__dict__.get("_grad_sink") if x.grad is None else None
+            gx = Tensor._from_array(gx.array.copy() if sink is None else sink(gx.array))
         x.grad = gx if x.grad is None else x.grad + gx
     for x, _ in leaf_grads.values():  # after every .grad is written: a hook may read its neighbours'
         hooks = x.__dict__.get("_post_accumulate_hooks")

@@ -17,9 +17,14 @@ buckets are reduced strictly in index order, so every rank issues the same calls
 The trigger is each parameter's post-accumulate-grad hook (``autograd/hooks.py``): when the last
 parameter of a bucket has its gradient, the bucket (and any complete buckets after it) is copied into its
 buffer (times 1/p, on the way in), summed over ranks, and each ``.grad`` becomes a view of its slice of the
-buffer (PyTorch's ``gradient_as_bucket_view``): one pass over the gradients besides the all-reduce
-itself. minigan's engine writes the leaves' gradients at the end of backward, so unlike PyTorch's reducer
-nothing overlaps the backward computation: the buckets save latency, not compute time. At the end of the
+buffer (PyTorch's ``gradient_as_bucket_view``). A fresh gradient (``.grad`` None before the backward, as
+after ``zero_grad()``) does not even need the copy in: the engine, which copies every leaf gradient into
+storage of its own anyway, copies it (times 1/p) into the parameter's slice of the bucket (the leaf's
+gradient sink), so the reduction costs the all-reduce and nothing else. As with PyTorch's bucket views, a
+``.grad`` kept from an earlier step is overwritten by the next one.
+
+minigan's engine writes the leaves' gradients at the end of backward, so unlike PyTorch's reducer nothing
+overlaps the backward computation: the buckets save latency, not compute time. At the end of the
 backward (a queued callback) any bucket left incomplete means some parameter that requires grad got no
 gradient on this rank; with
 ``find_unused_parameters=False`` that is an error naming it (the replicas would otherwise drift apart), with
@@ -56,7 +61,9 @@ class Bucket:
         n = int(self.offsets[-1])
         # with find_unused_parameters one more slot per parameter: 1 where this rank used it
         self.buffer = xp.zeros(n + (len(params) if with_flags else 0), dtype=dtype)
-        self.ready: set[int] = set()
+        self.ready: set[int] = set()  # indices of the parameters whose gradient has arrived in this backward
+        self.need = len(params)  # how many take part in this backward (set at its first hook)
+        self.sunk: set[int] = set()  # those whose gradient the engine wrote into the buffer directly
 
     @property
     def nbytes(self) -> int:
@@ -85,6 +92,8 @@ class Reducer:
         self._queued = False
         self.calls = 0  # all-reduces issued (for tests and the benchmark)
         self.handles = [p.register_post_accumulate_grad_hook(self._hook) for p in params]
+        for p in params:  # a fresh gradient is written straight into its bucket (module docstring)
+            p.__dict__["_grad_sink"] = self._sink_for(p)
 
     def _assign(self, params, names, cap_bytes: float) -> list:
         """Buckets in reverse parameter order, a new one when the dtype / device changes or the cap is hit."""
@@ -105,21 +114,37 @@ class Reducer:
         ]
 
     # -- the backward hooks ---------------------------------------------------------------------------
+    def _sink_for(self, p: Tensor):
+        """Where the engine writes p's fresh gradient g: g / p into p's slice of its bucket (the copy the
+        engine makes anyway), so the bucket needs no copy-in; outside a reduction, a plain copy."""
+        bucket, i = self._where[id(p)]
+        view = bucket.buffer[bucket.offsets[i] : bucket.offsets[i + 1]].reshape(p.shape)
+
+        def sink(g):
+            if not self.enabled or self.group.world_size == 1:
+                return g.copy()
+            bucket.xp.multiply(g, 1.0 / self.group.world_size, out=view)
+            bucket.sunk.add(i)
+            return view
+
+        return sink
+
     def _hook(self, p: Tensor) -> None:
         if not self.enabled or self.group.world_size == 1:
             return
         if not self._queued:  # once per backward: check, at its end, that every bucket was reduced
             queue_callback(self._finish)
             self._queued = True
+            for b in self.buckets:  # the parameters that take part in this backward (D is frozen in G's)
+                b.need = sum(q.requires_grad for q in b.params)
         bucket, i = self._where[id(p)]
         bucket.ready.add(i)
-        while self._next < len(self.buckets) and self._complete(self.buckets[self._next]):
+        while (
+            self._next < len(self.buckets)
+            and len(self.buckets[self._next].ready) >= self.buckets[self._next].need
+        ):
             self._reduce(self.buckets[self._next])
             self._next += 1
-
-    def _complete(self, b: Bucket) -> bool:
-        """All of the bucket's parameters that take part in this backward have their gradient."""
-        return all(i in b.ready or not p.requires_grad for i, p in enumerate(b.params))
 
     def _finish(self) -> None:
         """End of a backward: the buckets not reduced yet hold parameters that got no gradient here."""
@@ -144,13 +169,16 @@ class Reducer:
             self._next = 0
             for b in self.buckets:
                 b.ready.clear()
+                b.sunk.clear()
 
     def _reduce(self, b: Bucket) -> None:
         """buffer <- this rank's gradients / p; sum over ranks; .grad <- views of the buffer."""
         buf, off, scale = b.buffer, b.offsets, 1.0 / self.group.world_size
         for i, p in enumerate(b.params):
             used = i in b.ready and p.grad is not None
-            if used:  # scaled on the way in (one pass; for p = 2 the factor 1/2 is exact)
+            if used and i in b.sunk:
+                pass  # the engine wrote g / p into the bucket already
+            elif used:  # an accumulated gradient: scaled on the way in (for p = 2 the factor 1/2 is exact)
                 b.xp.multiply(p.grad.array.reshape(-1), scale, out=buf[off[i] : off[i + 1]])
             else:
                 buf[off[i] : off[i + 1]] = 0
@@ -181,6 +209,9 @@ class Reducer:
         for h in self.handles:
             h.remove()
         self.handles = []
+        for b in self.buckets:
+            for p in b.params:
+                p.__dict__.pop("_grad_sink", None)
 
     @property
     def bucket_sizes(self) -> list:

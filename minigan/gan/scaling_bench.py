@@ -10,9 +10,10 @@ all-reduce against a raw MPI all-reduce of the same size.
 ``NUMBA_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` = 1). Prints images/s for both and the ratio.
 
 ``allreduce``: the gradients of that DCGAN (G and D, float32), reduced the way ``DistributedDataParallel``
-reduces them (copied into 25 MB buckets, summed, divided, copied back: ``distributed.Reducer``) against
-one ``comm.Allreduce`` of a buffer of the same total size, each timed over ``--reps`` repetitions (the
-median). The ratio raw / bucketed says how much of the wire's speed the bucketing keeps.
+reduces them (``distributed.Reducer``: 25 MB buckets, the engine writing g / p into them, one all-reduce
+per bucket; timed from the end of backward, both ranks starting together) against one ``comm.Allreduce`` of a
+buffer of the same total size, each the median of ``--reps`` repetitions. The ratio raw / bucketed says how
+much of the wire's speed the bucketing keeps.
 
 ``sweep`` (only with ``--only sweep``): raw Allreduce times from 1 KB to 16 MB, for chapter 16's cost
 model t = alpha + 2 (p - 1) / p * n / beta.
@@ -96,11 +97,16 @@ def worker_throughput(a) -> dict:
 
 
 def worker_allreduce(a) -> dict:
-    """Inside each rank: the bucketed reduction of DCGAN's gradients vs one raw Allreduce of that size."""
+    """Inside each rank: the Reducer's work on DCGAN's gradients after a backward pass, vs one raw
+    Allreduce of the same bytes, both started together (a barrier) so that neither times the other rank's
+    lateness. The gradients are where backward leaves them: written by the engine, times 1/p, into the
+    buckets (their gradient sink); what is timed is the hooks that follow (bookkeeping, one all-reduce per
+    bucket, the gradient views)."""
     from mpi4py import MPI
 
     from .. import distributed as dist
     from ..autograd.hooks import run_with_callbacks
+    from ..creation import ones_like
     from ..random import manual_seed
     from . import registry
 
@@ -111,19 +117,16 @@ def worker_allreduce(a) -> dict:
     G, D = spec.model(None).make_models(config)
     params = list(G.parameters()) + list(D.parameters())
     reducer = dist.Reducer(params, group=group)
-    for p in params:
-        p.grad = p.detach() * 1.0  # any values; the same work whatever they are
+    sum((p * ones_like(p)).sum() for p in params).backward()  # the gradients land in the buckets
     n = sum(p.array.size for p in params)
     raw = np.ones(n, dtype=np.float32)
 
-    def bucketed():
-        run_with_callbacks(lambda: [reducer._hook(p) for p in params])  # what backward's hooks do
+    def hooks():  # what the end of that backward runs, for every parameter in the engine's order
+        for b in reducer.buckets:
+            b.sunk.update(range(len(b.params)))
+        run_with_callbacks(lambda: [reducer._hook(p) for p in reversed(params)])
 
-    def plain():
-        group.comm.Allreduce(MPI.IN_PLACE, raw, op=MPI.SUM)
-
-    times = {}
-    for name, fn in (("bucketed", bucketed), ("raw", plain)):
+    def timed(fn) -> float:
         fn()
         ts = []
         for _ in range(a.reps):
@@ -131,13 +134,10 @@ def worker_allreduce(a) -> dict:
             t0 = time.perf_counter()
             fn()
             ts.append(time.perf_counter() - t0)
-        times[name] = float(np.median(ts))
-    return {
-        "bytes": 4 * n,
-        "buckets": len(reducer.buckets),
-        "bucketed_s": times["bucketed"],
-        "raw_s": times["raw"],
-    }
+        return float(np.median(ts))
+
+    return {"bytes": 4 * n, "buckets": len(reducer.buckets), "bucketed_s": timed(hooks),
+            "raw_s": timed(lambda: group.comm.Allreduce(MPI.IN_PLACE, raw, op=MPI.SUM))}  # fmt: skip
 
 
 def worker_sweep(a) -> dict:
