@@ -16,7 +16,9 @@ What changes against one process (``Ranks``):
 * rank 0 alone writes the run directory (lock, config, metrics, pictures, checkpoints, evaluation), with the
   same atomic writes as a one-process run; a checkpoint holds every rank's random streams (gathered to rank
   0), so a resumed run continues bit-identically;
-* a rank that dies stops the others within a second, with a line naming it (``distributed/launch.py``).
+* a rank that dies stops the others within a second, with a line naming it (``distributed/launch.py``:
+  the ranks' watchdogs when it exits on an error, ``--nproc``'s report of the launcher's output when it is
+  killed by a signal).
 
 The handshake: rank 0 resolves the configuration (flags, or config.json on --resume), locks the run
 directory and reads the checkpoint, then broadcasts either (config, checkpoint) or the exit code of the
@@ -28,8 +30,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+import tempfile
 
 from ..distributed import DistributedError, launched_by_mpi, process_group
+from ..distributed.launch import RANK_DIR, DeathReport, register_rank
 from .common import CLIError
 
 NOT_LAUNCHED = (
@@ -81,6 +86,7 @@ class Ranks:
         except Exception as err:  # a broken MPI / NCCL install: one line
             raise CLIError(f"--distributed: cannot start the {backend} process group: {err}") from None
         ranks._share_cores()
+        register_rank(ranks.rank)  # for --nproc's report of a rank that dies
         return ranks
 
     def _share_cores(self) -> None:
@@ -164,10 +170,38 @@ def launch(args) -> int:
     threads = str(max(1, (os.cpu_count() or 1) // args.nproc))
     for var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(var, threads)
+    with tempfile.TemporaryDirectory(prefix="minigan-ranks-") as folder:
+        env[RANK_DIR] = folder
+        report = DeathReport(folder)
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True, bufsize=1)
+        try:
+            for line in proc.stdout:  # passed through, and read for the launcher's report of a dead rank
+                sys.stdout.write(line)
+                sys.stdout.flush()
+                report.feed(line)
+            code = proc.wait()
+        except KeyboardInterrupt:
+            proc.wait()
+            return 130
+        dead = report.message()
+    if code != 0 and dead is not None:
+        raise CLIError(f"{dead}; {_kept(args)}", code)
+    return code
+
+
+def _kept(args) -> str:
+    """What the run directory holds after a rank died: its last checkpoint, or none."""
+    from .. import io
+
+    out = args.out or os.path.join("runs", args.data or "ring8")
+    path = os.path.join(out, "checkpoint.npz")
+    if not os.path.exists(path):
+        return f"{out} has no checkpoint yet (the same command starts afresh)"
     try:
-        return subprocess.run(cmd, env=env).returncode
-    except KeyboardInterrupt:
-        return 130
+        step = io.load_checkpoint(path)["step"]
+    except Exception as err:  # noqa: BLE001 - a report, not a reader: say what was found
+        return f"its checkpoint {path} could not be read ({err})"
+    return f"the last checkpoint ({path}, step {step}) is kept: continue with --resume --nproc {args.nproc}"
 
 
 def _without_nproc(argv: list[str]) -> list[str]:

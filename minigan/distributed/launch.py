@@ -6,23 +6,30 @@ extra puts one in the virtual environment's bin/), or the first on PATH.
 
 A rank that dies (killed, out of memory, an error only it hit) can leave the others waiting forever in their
 next collective: MPI has no timeout. What MPICH's launcher (Hydra) does, measured here: when a rank is
-killed by a signal it ends the others about 0.1 s later, saying only "Killed (signal 9)"; when a rank
-exits with an error code while the others are blocked in a collective, nobody ends them (a hang). So
-every rank runs a ``Watchdog``: a thread that checks, every ``interval`` seconds (20 ms), that the other
-ranks on its machine are still alive (``os.kill(pid, 0)``; mpi4py releases the GIL while a collective
-blocks, so the thread runs), and if one is gone prints which rank it was and ends this process at once.
-``--nproc`` starts Hydra with ``-disable-auto-cleanup`` (it then still ends the job on a signal, as
-measured, but leaves an error exit to the watchdog). Before a rank leaves normally, every rank stops its
-watchdog together (``stop_together``), so a rank that finishes first is not taken for a dead one. Ranks on
-other machines are left to the launcher (Hydra or srun end the job when a node's processes die).
+killed by a signal, it kills the others at once (within milliseconds) and prints a "BAD TERMINATION"
+block naming the dead process's pid and exit code, not its rank; when a rank exits with an error code
+while the others are blocked in a collective, nobody ends them (a hang). Two guards, one for each case:
+
+* every rank runs a ``Watchdog``: a thread that checks, every ``interval`` seconds (20 ms), that the
+  other ranks on its machine are still alive (``os.kill(pid, 0)``; mpi4py releases the GIL while a
+  collective blocks, so the thread runs) and, if one is gone, prints which rank it was and ends this
+  process. It catches the exit-with-error case (the hang). Before a rank leaves normally, every rank stops
+  its watchdog together (``stop_together``), so a rank that finishes first is not taken for a dead one;
+* ``--nproc`` runs mpiexec as a child, hands the ranks a folder (``MINIGAN_RANK_DIR``) where each writes
+  its pid, passes mpiexec's output through, and reads Hydra's (or Open MPI's) report of the process that
+  died: then it says which *rank* that was (``DeathReport``). That catches the signal case, where the
+  others are killed before any watchdog could speak.
+
+Ranks on other machines are left to the launcher (Hydra or srun end the job when a node's processes die).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import socket
-import subprocess
 import sys
 import threading
 
@@ -41,10 +48,68 @@ def find_mpiexec() -> str:
 
 def launch_command(nproc: int, args: list[str]) -> list[str]:
     """The command that runs ``python -m minigan.cli <args>`` as ``nproc`` ranks."""
-    mpiexec = find_mpiexec()
-    version = subprocess.run([mpiexec, "--version"], capture_output=True, text=True, timeout=30).stdout
-    extra = ["-disable-auto-cleanup"] if "HYDRA" in version else []  # our watchdog names the dead rank
-    return [mpiexec, *extra, "-n", str(nproc), sys.executable, "-m", "minigan.cli", *args]
+    return [find_mpiexec(), "-n", str(nproc), sys.executable, "-m", "minigan.cli", *args]
+
+
+RANK_DIR = "MINIGAN_RANK_DIR"  # where each rank started by --nproc writes its pid (file "rank<r>")
+# how launchers name a process that died: Hydra's "BAD TERMINATION" block ("PID 5711 RUNNING AT host",
+# then "EXIT CODE: 9"), Open MPI's "process rank 1 with PID 5711 on node host exited on signal 9"
+DEATH_PATTERNS = (
+    re.compile(r"PID (?P<pid>\d+) RUNNING AT"),
+    re.compile(r"process rank \d+ with PID (?P<pid>\d+) on node \S+ exited on signal (?P<signal>\d+)"),
+)
+EXIT_CODE = re.compile(r"EXIT CODE: (?P<code>\d+)")
+
+
+def register_rank(rank: int) -> None:
+    """Under ``--nproc``: write this rank's pid where the launcher looks for it."""
+    folder = os.environ.get(RANK_DIR)
+    if folder:
+        with open(os.path.join(folder, f"rank{rank}"), "w") as f:
+            f.write(str(os.getpid()))
+
+
+class DeathReport:
+    """Reads the launcher's output line by line (``feed``) for a process that died, and says which rank
+    it was (``message``), from the pids the ranks registered in ``folder``."""
+
+    def __init__(self, folder: str):
+        self.folder, self.pid, self.code = folder, None, None
+
+    def feed(self, line: str) -> None:
+        for pattern in DEATH_PATTERNS:
+            m = pattern.search(line)
+            if m and self.pid is None:
+                self.pid = int(m.group("pid"))
+                if "signal" in m.groupdict() and m.group("signal"):
+                    self.code = int(m.group("signal"))
+        m = EXIT_CODE.search(line)
+        if m and self.pid is not None and self.code is None:
+            self.code = int(m.group("code"))
+
+    def rank(self) -> int | None:
+        for name in os.listdir(self.folder):
+            try:
+                with open(os.path.join(self.folder, name)) as f:
+                    if int(f.read().strip()) == self.pid:
+                        return int(name.removeprefix("rank"))
+            except (OSError, ValueError):
+                continue
+        return None
+
+    def message(self) -> str | None:
+        """'rank 1 (pid 5711) was killed by signal 9 (SIGKILL)', or None if no death was reported."""
+        if self.pid is None:
+            return None
+        r = self.rank()
+        who = f"rank {r} (pid {self.pid})" if r is not None else f"process {self.pid}"
+        if self.code is not None and 0 < self.code < 64:
+            try:
+                name = f" ({signal.Signals(self.code).name})"
+            except ValueError:
+                name = ""
+            return f"{who} was killed by signal {self.code}{name}; the launcher stopped the other ranks"
+        return f"{who} ended with exit code {self.code}; the launcher stopped the other ranks"
 
 
 class Watchdog:
