@@ -204,8 +204,10 @@ GRAD_BYTES = 4 * sum(p.numel() for net in (G, D) for p in net.parameters())
 # rank takes the same NaN decision, and each rank draws its images and noise from a stream of its own
 # derived from the seed (`minigan/distributed/seeding.py`). Rank 0 alone writes the run directory; a
 # checkpoint holds every rank's random streams, so `--resume` continues bit-identically — with the same
-# number of ranks, and says so otherwise. A rank that dies is noticed by the others' watchdog thread, which
-# names it and stops them (`minigan/distributed/launch.py`).
+# number of ranks, and says so otherwise. A rank that dies must not leave the others waiting in a
+# collective forever (MPI has no timeout): a rank that meets an error of its own aborts the whole job, one
+# killed by a signal is ended by the launcher, and `--nproc` reads the launcher's report to say which rank
+# it was (`minigan/distributed/launch.py`).
 
 # %%
 run_dir = OUT / "16_ring8_2ranks"

@@ -16,9 +16,9 @@ What changes against one process (``Ranks``):
 * rank 0 alone writes the run directory (lock, config, metrics, pictures, checkpoints, evaluation), with the
   same atomic writes as a one-process run; a checkpoint holds every rank's random streams (gathered to rank
   0), so a resumed run continues bit-identically;
-* a rank that dies stops the others within a second, with a line naming it (``distributed/launch.py``:
-  the ranks' watchdogs when it exits on an error, ``--nproc``'s report of the launcher's output when it is
-  killed by a signal).
+* a rank that dies stops the others within a second, with a line naming it: a rank that meets an error
+  of its own prints it and aborts the job (MPI_Abort); one killed by a signal is named by ``--nproc`` from
+  the launcher's report (``distributed/launch.py`` says why both are needed).
 
 The handshake: rank 0 resolves the configuration (flags, or config.json on --resume), locks the run
 directory and reads the checkpoint, then broadcasts either (config, checkpoint) or the exit code of the
@@ -62,7 +62,7 @@ class Ranks:
         self.group = group
         self.rank = group.rank if group else 0
         self.world = group.world_size if group else 1
-        self.watchdog = None
+        self.training = False  # past the handshake: an error of one rank must now end them all
         self._sent = False
 
     @property
@@ -87,6 +87,7 @@ class Ranks:
             raise CLIError(f"--distributed: cannot start the {backend} process group: {err}") from None
         ranks._share_cores()
         register_rank(ranks.rank)  # for --nproc's report of a rank that dies
+        ranks.announce()
         return ranks
 
     def _share_cores(self) -> None:
@@ -111,13 +112,16 @@ class Ranks:
         if self.group is not None and not self._sent:
             self._sent = True
             self.group.broadcast_object(message)
+            self.training = message[0] == "train"
 
     def fail(self, code: int) -> None:
         """Rank 0 met an error before training: the other ranks exit with ``code``."""
         self.send(("error", code))
 
     def receive(self):
-        return self.group.broadcast_object(None)
+        message = self.group.broadcast_object(None)
+        self.training = message[0] == "train"
+        return message
 
     # -- what every rank must agree on ------------------------------------------------------------------
     def check_config(self, config: dict, resume: bool) -> None:
@@ -140,16 +144,22 @@ class Ranks:
         """Every rank's ``obj``, in rank order, on every rank (one process: [obj])."""
         return self.group.all_gather_object(obj) if self.group else [obj]
 
-    def watch(self, message) -> None:
-        from ..distributed.launch import Watchdog
+    def stop(self, err: CLIError) -> None:
+        """An error on this rank during training: every rank hit it (a NaN; they all stop by themselves),
+        or only this one, which then prints it and ends the whole job (the others are inside a collective
+        that would never finish, and finalising MPI would wait for them)."""
+        if self.group is None or not self.training or getattr(err, "every_rank", False):
+            return
+        message = " ".join(line.strip() for line in str(err).splitlines())
+        print(f"minigan: error: {message}; stopping every rank", file=sys.stderr, flush=True)
+        self.group.abort(err.code or 1)
 
-        if self.group is not None:
-            self.watchdog = Watchdog(self.group, message)
-
-    def finish(self, together: bool) -> None:
-        """Stop watching the other ranks: all together at the normal end, alone on an error all ranks hit."""
-        if self.watchdog is not None:
-            self.watchdog.stop_together() if together else self.watchdog.stop()
+    def announce(self) -> None:
+        """Rank 0 under a plain mpiexec: the ranks' pids, so a launcher's report of a pid names a rank."""
+        pids = self.gather(os.getpid())
+        if self.rank == 0 and self.world > 1 and not os.environ.get(RANK_DIR):
+            table = ", ".join(f"rank {r} pid {pid}" for r, pid in enumerate(pids))
+            print(f"minigan: {self.world} ranks: {table}", file=sys.stderr, flush=True)
 
 
 def launch(args) -> int:

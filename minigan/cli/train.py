@@ -469,9 +469,8 @@ def run(args) -> int:
         return _lead(args, ranks)
     except CLIError as err:
         ranks.fail(err.code)  # the other ranks, if still waiting for the configuration, stop with its code
+        ranks.stop(err)  # during training, an error of rank 0 alone ends every rank
         raise
-    finally:
-        ranks.finish(together=False)
 
 
 def _lead(args, ranks: Ranks) -> int:
@@ -525,8 +524,6 @@ def _train(args, rd: RunDir, config: dict, device: str, progress: dict, ranks: R
     rd.write_config(config)  # a resume may have changed steps / intervals; unchanged: not rewritten
     ranks.send(("train", config, state))  # the other ranks build the same trainer and load the same state
     _distribute(trainer, ranks)
-    ranks.watch(lambda r, pid: f"rank {r} (pid {pid}) is gone (killed, or stopped on an error of its own); "
-                f"stopping; {_kept(rd, progress['ckpt'])}")  # fmt: skip
     problem = spec.eval_problem(data) if spec.eval_problem is not None else None
     if problem is not None and _evaluates(spec, config):
         print(f"minigan: note: no final evaluation: {problem}", file=sys.stderr)
@@ -548,7 +545,6 @@ def _train(args, rd: RunDir, config: dict, device: str, progress: dict, ranks: R
     finally:
         bar.close()
     seconds = time.perf_counter() - t0
-    ranks.finish(together=True)  # every rank is done: none of them is waiting any more
     _finish(rd, spec, data, trainer, config, seconds, steps - start)
     return 0
 
@@ -567,14 +563,12 @@ def _follow(args, ranks: Ranks) -> int:
         if state is not None:
             _load(state, trainer, data_rng, ranks)
         _distribute(trainer, ranks)
-        ranks.watch(lambda r, pid: f"rank {r} (pid {pid}) is gone; stopping")
         with blas_threads(spec.blas_threads):
             _loop(None, spec, data, trainer, data_rng, config, tqdm(disable=True), {"ckpt": None}, ranks)
-        ranks.finish(together=True)
     except CLIError as err:
-        ranks.finish(together=False)
         if getattr(err, "every_rank", False):
             return err.code  # rank 0 reports it
+        ranks.stop(CLIError(f"rank {ranks.rank}: {err}", err.code))
         raise CLIError(f"rank {ranks.rank}: {err}", err.code) from None
     return 0
 

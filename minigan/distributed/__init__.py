@@ -10,7 +10,7 @@ Chapter 16 (scaling out) teaches it.
 ``collectives.py``    all_reduce / broadcast / barrier on Tensors, and the differentiable all-reduce
 ``reducer.py``        the bucketed gradient all-reduce behind DistributedDataParallel
 ``seeding.py``        one stream of random numbers per rank, derived from the run's seed
-``launch.py``         finding mpiexec, ``minigan train --nproc N``, and the watch for a rank that died
+``launch.py``         finding mpiexec, ``minigan train --nproc N``, and naming a rank that died
 
 The wrapper and the layer live where PyTorch keeps them: ``minigan.nn.parallel.DistributedDataParallel``,
 ``minigan.nn.SyncBatchNorm``. Install the MPI library with the ``mpi`` extra: ``pip install -e ".[mpi]"``.

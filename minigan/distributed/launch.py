@@ -4,23 +4,19 @@
 does that for you with the ``mpiexec`` next to the running Python (the ``mpich`` wheel of the ``mpi``
 extra puts one in the virtual environment's bin/), or the first on PATH.
 
-A rank that dies (killed, out of memory, an error only it hit) can leave the others waiting forever in their
-next collective: MPI has no timeout. What MPICH's launcher (Hydra) does, measured here: when a rank is
-killed by a signal, it kills the others at once (within milliseconds) and prints a "BAD TERMINATION"
-block naming the dead process's pid and exit code, not its rank; when a rank exits with an error code
-while the others are blocked in a collective, nobody ends them (a hang). Two guards, one for each case:
+A rank that stops while the others are inside a collective must not leave them waiting: MPI has no
+timeout. What MPICH's launcher (Hydra) does, measured here: when a rank is killed by a signal, or exits
+without finalising MPI, it kills the others at once (milliseconds) and prints a "BAD TERMINATION" block
+naming the dead process's pid and exit code, not its rank. But a Python program that ends normally on an
+error (``sys.exit``) first finalises MPI, which waits for the other ranks: both wait forever. So:
 
-* every rank runs a ``Watchdog``: a thread that checks, every ``interval`` seconds (20 ms), that the
-  other ranks on its machine are still alive (``os.kill(pid, 0)``; mpi4py releases the GIL while a
-  collective blocks, so the thread runs) and, if one is gone, prints which rank it was and ends this
-  process. It catches the exit-with-error case (the hang). Before a rank leaves normally, every rank stops
-  its watchdog together (``stop_together``), so a rank that finishes first is not taken for a dead one;
+* a rank that stops on an error only it hit (data it cannot read, a full disk, out of memory) prints its
+  one-line error and then calls ``MPI_Abort``, which ends every rank of the job (``cli/distributed.py``);
+  an error every rank hits at the same step (a NaN: the records are averaged) ends them all normally;
 * ``--nproc`` runs mpiexec as a child, hands the ranks a folder (``MINIGAN_RANK_DIR``) where each writes
   its pid, passes mpiexec's output through, and reads Hydra's (or Open MPI's) report of the process that
-  died: then it says which *rank* that was (``DeathReport``). That catches the signal case, where the
-  others are killed before any watchdog could speak.
-
-Ranks on other machines are left to the launcher (Hydra or srun end the job when a node's processes die).
+  died: then it says which *rank* that was (``DeathReport``). Under a plain ``mpiexec``, rank 0 prints the
+  ranks' pids at the start, so the launcher's report can be read the same way by hand.
 """
 
 from __future__ import annotations
@@ -29,9 +25,7 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sys
-import threading
 
 from .process_group import MPI_EXTRA, DistributedError
 
@@ -110,53 +104,3 @@ class DeathReport:
                 name = ""
             return f"{who} was killed by signal {self.code}{name}; the launcher stopped the other ranks"
         return f"{who} ended with exit code {self.code}; the launcher stopped the other ranks"
-
-
-class Watchdog:
-    """Ends this rank, with a message, when another rank on this machine has died (module docstring).
-    ``message(rank, pid)`` gives the line to print (it may name the run's last checkpoint)."""
-
-    def __init__(self, group, message, interval: float = 0.02):
-        self.group, self.message, self.interval = group, message, interval
-        me = (socket.gethostname(), os.getpid())
-        everyone = group.all_gather_object(me)
-        self.peers = [(r, pid) for r, (host, pid) in enumerate(everyone) if host == me[0] and r != group.rank]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="minigan-watchdog", daemon=True)
-        self._thread.start()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(self.interval):
-            for rank, pid in self.peers:
-                if not _alive(pid) and not self._stop.is_set():
-                    line = f"minigan: rank {self.group.rank}: {self.message(rank, pid)}"
-                    print(line, file=sys.stderr, flush=True)
-                    os._exit(1)  # the main thread is blocked in a collective that will never end
-
-    def stop(self) -> None:
-        """Stop watching (this rank is leaving: an error every rank hit, or the end)."""
-        self._stop.set()
-
-    def stop_together(self) -> None:
-        """Every rank meets here, then stops watching: the normal end of training."""
-        self.group.barrier()
-        self.stop()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return not _zombie(pid)
-
-
-def _zombie(pid: int) -> bool:
-    """A process that has exited but not been reaped yet (Linux: state Z in /proc)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False

@@ -18,6 +18,10 @@ ROOT = HERE.parents[1]
 MNIST_DIR = Path(os.environ.get("MINIGAN_MNIST_DIR", ROOT.parent / "shared" / "data" / "mnist"))
 
 
+needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists(),
+                                 reason=f"real MNIST test files not in {MNIST_DIR}")  # fmt: skip
+
+
 def mpiexec() -> str:
     from minigan.distributed.launch import find_mpiexec
 
@@ -28,9 +32,14 @@ def mpiexec() -> str:
     return find_mpiexec()
 
 
-def run(args: list[str], n: int | None = None, timeout: float = 180, env: dict | None = None, cwd=None):
-    """``python args`` (under ``mpiexec -n n`` when n is given); the CompletedProcess, output as text."""
-    cmd = [sys.executable, *args] if n is None else [mpiexec(), "-n", str(n), sys.executable, *args]
+def run(args: list[str], n: int | None = None, timeout: float = 180, env: dict | None = None, cwd=None,
+        exe: str | None = None):  # fmt: skip
+    """``python args`` (under ``mpiexec -n n`` when n is given; ``exe args`` when exe is given); the
+    CompletedProcess, output as text."""
+    if exe is not None:
+        cmd = [exe, *args]
+    else:
+        cmd = [sys.executable, *args] if n is None else [mpiexec(), "-n", str(n), sys.executable, *args]
     full_env = {**os.environ, "MINIGAN_MNIST_DIR": str(MNIST_DIR), "OMP_NUM_THREADS": "1", **(env or {})}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env, cwd=cwd)
 

@@ -10,9 +10,8 @@ BatchNorm differs by 3 % in G's output (each rank normalises with its own half b
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from .conftest import HERE, MNIST_DIR, check, run
+from .conftest import HERE, check, needs_mnist, run
 
 WORKER = str(HERE / "equivalence_worker.py")
 STEPS, BATCH = 5, 32
@@ -41,10 +40,6 @@ def test_ring8_two_ranks_equal_one_process(tmp_path):
     assert int(a["ranks_equal"]) == 1  # every rank ends with the same parameters, bit for bit
     params, outs = _compare(a, b)
     assert params < 1e-4 and outs < 1e-5, (params, outs)
-
-
-needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists(),
-                                 reason=f"real MNIST test files not in {MNIST_DIR}")  # fmt: skip
 
 
 @needs_mnist
