@@ -106,7 +106,7 @@ for name, make in [
 # $$\mu = \frac1M \sum_r \sum x_r, \qquad \sigma^2 = \frac1M \sum_r \sum (x_r - \mu)^2, \qquad
 # \hat x_r = \frac{x_r - \mu}{\sqrt{\sigma^2 + \epsilon}},\quad y_r = \gamma \hat x_r + \beta,$$
 #
-# two all-reduces of $C$ numbers. Its backward needs two more global sums,
+# one all-reduce of $2C+1$ numbers (the sums of $x$ and $x^2$, and the count). Its backward needs two more global sums,
 #
 # $$\frac{\partial L}{\partial x_r} = \frac{\gamma}{\sqrt{\sigma^2+\epsilon}}\Big(g_r - \frac1M\sum g
 # - \hat x_r \frac1M \sum g\,\hat x\Big), \qquad g = \frac{\partial L}{\partial y},$$

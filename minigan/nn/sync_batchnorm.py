@@ -6,10 +6,11 @@ the whole batch, and a GAN's D, which compares a real batch with a fake one by t
 different game. SyncBatchNorm computes the statistics of the whole batch: for each channel, with M the
 number of values over all ranks,
 
-    mu  = (1/M) sum over ranks of sum(x_r),      var = (1/M) sum over ranks of sum((x_r - mu)^2)
+    mu  = (1/M) sum over ranks of sum(x_r),      var = (1/M) sum over ranks of sum(x_r^2) - mu^2
 
-(two all-reduces of C numbers, the second after the first so var is computed from centred values, as on
-one rank), then x_hat = (x - mu) / sqrt(var + eps) and y = gamma x_hat + beta as ``BatchNorm``. The
+(one all-reduce of 2C + 1 numbers, the sums taken in float64 so that the subtraction loses nothing a
+float32 layer would keep), then x_hat = (x - mu) / sqrt(var + eps) and y = gamma x_hat + beta as
+``BatchNorm``. The
 backward needs the same two global sums of the gradient,
 
     gx_r = gamma / sqrt(var + eps) * (gy_r - (1/M) sum gy - x_hat_r (1/M) sum(gy x_hat))
@@ -27,6 +28,8 @@ keeping its parameters and buffers (the same Tensors, so an optimizer made befor
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
@@ -48,17 +51,20 @@ class SyncBatchNormTrain(Function):
 
     def forward(self, x, gamma, beta):
         xp, axes, c = array_module(x), _channel_axes(x.ndim), x.shape[1]
-        local = xp.empty(c + 1, dtype=x.dtype)
-        local[:c] = x.sum(axis=axes)
-        local[c] = x.size // c  # the rank's values per channel (ranks may hold different shard sizes)
+        # one all-reduce of [sum x, sum x^2, count] in float64: var = E[x^2] - mu^2 loses nothing a float32
+        # batch norm would keep, and it halves the forward's collectives (each one waits for every rank)
+        local = xp.empty(2 * c + 1, dtype=np.float64)
+        x64 = x.astype(np.float64)
+        local[:c] = x64.sum(axis=axes)
+        local[c : 2 * c] = (x64 * x64).sum(axis=axes)
+        local[2 * c] = x.size // c  # the rank's values per channel (ranks may hold different shard sizes)
         self.group.all_reduce(local)
-        m = int(local[c])
-        mu = local[:c] / m
-        xc = x - mu.reshape(_shape(x.ndim, c))
-        sq = (xc * xc).sum(axis=axes)
-        var = self.group.all_reduce(xp.ascontiguousarray(sq)) / m
-        invstd = 1.0 / xp.sqrt(var + self.eps)
-        x_hat = xc * invstd.reshape(_shape(x.ndim, c))
+        m = int(local[2 * c])
+        mu64 = local[:c] / m
+        var64 = xp.maximum(local[c : 2 * c] / m - mu64 * mu64, 0.0)
+        mu, var = mu64.astype(x.dtype), var64.astype(x.dtype)
+        invstd = (1.0 / xp.sqrt(var64 + self.eps)).astype(x.dtype)
+        x_hat = (x - mu.reshape(_shape(x.ndim, c))) * invstd.reshape(_shape(x.ndim, c))
         self.save(x_hat, invstd)
         self.m, self.batch_mean, self.batch_var = m, mu, var
         return gamma.reshape(_shape(x.ndim, c)) * x_hat + beta.reshape(_shape(x.ndim, c))
