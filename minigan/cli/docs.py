@@ -60,20 +60,35 @@ def _prepare(args):
             "pass -f PATH/mkdocs.yml)",
             code=2,
         )
-    os.environ["MINIGAN_DOCS_MODE"] = "full" if args.full else "quick"
-    if args.cache is not None:
-        os.environ["MINIGAN_DOCS_CACHE"] = str(args.cache.resolve())
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
-    logger = logging.getLogger("mkdocs")
-    if not logger.handlers:
-        logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
     return config
 
 
 def run(args) -> int:
     config_file = _prepare(args)
+    # the hooks read the mode and the cache from the environment (plain `mkdocs build` uses the defaults)
+    env = {"MINIGAN_DOCS_MODE": "full" if args.full else "quick"}
+    if args.cache is not None:
+        env["MINIGAN_DOCS_CACHE"] = str(args.cache.resolve())
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    # MkDocs' progress and warnings, as its own command line shows them, for this run only
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        return _run(args, config_file)
+    finally:
+        logger.removeHandler(handler)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _run(args, config_file) -> int:
     from mkdocs.exceptions import Abort, ConfigurationError
 
     from ..docs.chapters import ChapterError

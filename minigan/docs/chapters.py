@@ -9,7 +9,8 @@ cell (the chapters save their figures and do not display them, so this is how th
 
 The environment is the one ``tests/test_tutorials.py`` sets: ``MINIGAN_QUICK=1`` in quick mode (unset in
 full mode), ``MPLBACKEND=Agg``, ``MINIGAN_OUT`` = a folder of the cache entry, and a fresh working
-directory. A cell that raises stops the run with ``ChapterError``, whose one-line message names the
+directory. Printed paths into that folder are shown as ``tutorials/_out``, the folder a reader's own
+run writes to. A cell that raises stops the run with ``ChapterError``, whose one-line message names the
 chapter, the cell (its number and the chapter line it starts at) and the exception.
 
 The cache: one folder per chapter and mode, keyed by a hash of the chapter's source, the mode and every
@@ -32,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg", ".svg")
 KERNEL_NAME = "minigan-docs-python"
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"  # bump when how a chapter is run or recorded changes
 
 
 class ChapterError(RuntimeError):
@@ -215,6 +216,13 @@ def execute(
     finally:
         shutil.rmtree(jupyter, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
+    for cell in nb.cells:  # the reader's own run would print tutorials/_out, not this cache's folder
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                output["text"] = output["text"].replace(str(out), "tutorials/_out")
+            elif "text/plain" in output.get("data", {}):
+                data = output["data"]
+                data["text/plain"] = data["text/plain"].replace(str(out), "tutorials/_out")
     nbformat.write(nb, partial / "executed.ipynb")
     (partial / "figures.json").write_text(
         json.dumps({str(k): [p.relative_to(out).as_posix() for p in v] for k, v in figures.items()})

@@ -35,3 +35,11 @@ def convert(page_html: str) -> str:
     """``page_html`` with its arithmatex math as MathML."""
     page_html = BLOCK.sub(lambda m: to_mathml(html.unescape(m.group(1)), True), page_html)
     return INLINE.sub(lambda m: to_mathml(html.unescape(m.group(1)), False), page_html)
+
+
+TEXT_INLINE = re.compile(r"\\\((.*?)\\\)", re.S)
+
+
+def convert_text(text: str) -> str:
+    """Heading text as the table of contents holds it (``\\(..\\)`` left by arithmatex) with MathML."""
+    return TEXT_INLINE.sub(lambda m: to_mathml(html.unescape(m.group(1)), False), text)

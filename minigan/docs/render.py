@@ -9,8 +9,7 @@ them when it is narrow. Above the sections: the chapters that teach the module a
 
 ``chapter_markdown(executed, ...)`` writes an executed chapter as one markdown page: markdown cells as
 they are, code cells as fenced Python, printed output as text blocks, and after each cell the figures it
-saved (copied beside the page). The chapter's temporary output folder is printed as ``tutorials/_out``,
-the folder a reader running the chapter gets.
+saved (copied beside the page).
 """
 
 from __future__ import annotations
@@ -79,7 +78,6 @@ def _fence(text: str, lang: str = "text") -> str:
 
 def chapter_markdown(executed, linker, page: str, origin: str, number: int):
     """(markdown, {docs path: file to copy}) for the executed chapter, to be the docs page ``page``."""
-    out_dir = str(executed.out)
     stem = executed.chapter.stem
     assets = {}
     blocks = []
@@ -101,11 +99,11 @@ def chapter_markdown(executed, linker, page: str, origin: str, number: int):
 
         for output in cell.get("outputs", []):
             if output.output_type == "stream":
-                streams.append(output.text.replace(out_dir, "tutorials/_out"))
+                streams.append(output.text)
             elif output.output_type in ("execute_result", "display_data"):
                 data = output.get("data", {})
                 if "text/plain" in data and not any(k.startswith("image/") for k in data):
-                    streams.append(data["text/plain"].replace(out_dir, "tutorials/_out") + "\n")
+                    streams.append(data["text/plain"] + "\n")
         flush()
         for figure in executed.figures.get(index, []):
             name = figure.relative_to(executed.out).as_posix()

@@ -9,9 +9,11 @@
 - ``on_files``: adds the generated pages, none of which is written into the repository: ``index.md``
   (the README), ``chapters/NN_slug.md`` with their figures, ``source/<path>.md`` for every module (the
   annotated source), ``api/<package>.md`` (mkdocstrings directives for the public API) and
-  ``notes/<path>.md`` (the repository's other documents: RESULTS.md, QUALITY.md ...).
+  ``notes/<path>.md`` (the repository's other documents: ``kernels/RESULTS.md``,
+  ``minigan/gan/QUALITY.md`` ...).
 - ``on_page_markdown``: links the mentions in the hand-written pages (links.py).
-- ``on_page_content``: puts the annotated HTML in its page and turns math into MathML (mathml.py).
+- ``on_page_content``: puts the annotated HTML in its page and turns math into MathML (mathml.py), in the
+  page and in its table of contents.
 """
 
 from __future__ import annotations
@@ -267,4 +269,12 @@ def on_page_content(html, page, config, files):
         # MkDocs checks links' anchors against the ids it saw in the markdown; these come from raw HTML
         if getattr(page, "present_anchor_ids", None) is not None:
             page.present_anchor_ids.update(re.findall(r'<section class="mg-section[^"]*" id="([^"]+)"', body))
+    _toc_math(page.toc)
     return mathml.convert(html)
+
+
+def _toc_math(items) -> None:
+    # the table of contents holds heading text, LaTeX delimiters and all: its math becomes MathML too
+    for item in items:
+        item.title = mathml.convert_text(item.title)
+        _toc_math(item.children)
