@@ -196,13 +196,14 @@ class Book:
                 f"**API reference:** [{module.dotted}]({relative(f'api/{module.dotted}.md', page)})."
             )
         self.html[page] = render.annotated_html(module, sections, self.linker, page, "  \n".join(lines))
-        return f"---\nhide:\n  - toc\n---\n\n# {module.path}\n\n<!-- minigan-annotated -->\n"
+        title = module.path.replace("_", "\\_")  # __init__ is a file name, not markdown emphasis
+        return f"---\nhide:\n  - toc\n---\n\n# {title}\n\n<!-- minigan-annotated -->\n"
 
     def api_page(self, name: str) -> str:
         module = self.sources.by_dotted[name]
         return (
             f"# {name}\n\nThe public names of `{name}`, from their docstrings. "
-            f"The annotated source: [{module.path}]({relative(module.page, f'api/{name}.md')}).\n\n"
+            f"The annotated source: [`{module.path}`]({relative(module.page, f'api/{name}.md')}).\n\n"
             f"::: {name}\n"
         )
 
