@@ -98,7 +98,10 @@ def _run(args, config_file) -> int:
         if args.action == "serve":
             from mkdocs.commands.serve import serve
 
-            serve(config_file=str(config_file), dev_addr=args.dev_addr)
+            root = config_file.parent  # the chapters and the sources are the book's input too
+            inputs = ("README.md", "tutorials", "minigan", "kernels")
+            watch = [str(root / p) for p in inputs if (root / p).exists()]
+            serve(config_file=str(config_file), dev_addr=args.dev_addr, watch=watch)
             return 0
         from mkdocs.commands.build import build
         from mkdocs.config import load_config
