@@ -5,7 +5,9 @@ the ops (chapters 01-04), and, as sub-packages, ``nn``, ``optim``, ``gan``, ``da
 ``testing`` (chapter 02) and the hand-written ``kernels`` (chapters 03-04; the top-level ``kernels/`` folder
 of the repository is installed as ``minigan.kernels``).
 
-Layers import only downward: kernels <- ops <- autograd <- nn / optim <- gan <- cli and tutorials.
+Layers import only downward: kernels <- ops <- autograd <- nn / optim <- gan <- cli and tutorials. The
+book's architecture page (``docs/architecture.md``; ``minigan docs build``) says what each layer and
+folder holds and follows a tensor from a chapter cell down to a kernel and back.
 """
 
 from . import autograd, backends, cuda, nn, ops, optim  # importing ops attaches the operators to Tensor

@@ -5,11 +5,15 @@
 - tests/cudasim/ runs only in its own process with NUMBA_ENABLE_CUDASIM=1 (set before numba is imported);
   the main run leaves it out.
 - Tests marked ``gpu`` need CuPy and a real CUDA GPU; without one they are deselected (not counted).
+- ``chapter_cache``: one folder of executed chapters for the whole session, shared by the notebook tests
+  (tests/test_tutorials.py) and the book's site build (tests/docs/), so no chapter runs twice as a notebook.
 """
 
 import os
+from pathlib import Path
 
 import matplotlib
+import pytest
 from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
@@ -41,3 +45,14 @@ def pytest_collection_modifyitems(config, items):
     if CUDASIM or not cuda_is_available():
         config.hook.pytest_deselected(items=gpu_items)
         items[:] = [item for item in items if item.get_closest_marker("gpu") is None]
+
+
+@pytest.fixture(scope="session")
+def chapter_cache(tmp_path_factory):
+    """The session's executed-chapter cache (see minigan/docs/chapters.py); ``MINIGAN_CHAPTER_CACHE=DIR``
+    keeps it across runs (entries are keyed by chapter and library source, so none is ever stale)."""
+    kept = os.environ.get("MINIGAN_CHAPTER_CACHE")
+    if kept:
+        os.makedirs(kept, exist_ok=True)
+        return Path(kept)
+    return tmp_path_factory.mktemp("chapter-cache")

@@ -1,12 +1,13 @@
 """Every citation in the code, the chapters and the README points at something that exists.
 
 minigan's docstrings and chapters send the reader elsewhere: "chapter 04, section 6",
-"``kernels/RESULTS.md``", "§4". This test scans the .py and .md files under minigan/, kernels/ and
-tutorials/, plus README.md, setup.py and pyproject.toml, and fails on
+"``kernels/RESULTS.md``", "§4". This test scans the .py and .md files under minigan/, kernels/,
+tutorials/ and docs/ (the book's pages), plus README.md, setup.py and pyproject.toml, and fails on
 
 (a) a mention of DESIGN.md or ``../shared`` (documents and folders users do not have);
 (b) "chapter NN" / "chapters NN-MM" / "chapters NN, MM and KK" when no ``tutorials/NN_*.py`` exists;
-(c) a repository path (``minigan/...``, ``kernels/...``, ``tutorials/...``, ``tests/...``, ``.ci/...``)
+(c) a repository path (``minigan/...``, ``kernels/...``, ``tutorials/...``, ``tests/...``, ``.ci/...``,
+    ``docs/...``)
     ending in .py / .md / .sh / .json that does not exist, or a bare upper-case document name
     (``RESULTS.md``) that is neither in the citing file's folder or one above it nor in a folder named
     earlier in the same paragraph (as in the README's layout listing);
@@ -23,11 +24,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SCANNED_DIRS = ("minigan", "kernels", "tutorials")
+SCANNED_DIRS = ("minigan", "kernels", "tutorials", "docs")
 SCANNED_TOP = ("README.md", "setup.py", "pyproject.toml")
 SKIP_PARTS = {"__pycache__", "_out", ".ipynb_checkpoints", "build", "dist"}
 # first components of repo-relative paths checked by (c)
-PATH_ROOTS = ("minigan", "kernels", "tutorials", "tests", ".ci")
+PATH_ROOTS = ("minigan", "kernels", "tutorials", "tests", ".ci", "docs")
 
 STALE = re.compile(r"DESIGN\.md|\.\./shared\b")
 NUM = r"\d{1,2}"

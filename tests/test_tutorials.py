@@ -12,16 +12,17 @@ and with a fresh temporary working directory, so a test run never writes into th
 must therefore not depend on the working directory or on ``__file__`` (a notebook has none), and must
 write at least one file (its figures) under ``MINIGAN_OUT``.
 
-The notebook mode converts the chapter with jupytext (percent format) and executes it with nbclient in an
-IPython kernel. The kernel is pinned to this interpreter (``sys.executable``) through a kernelspec written
-to a temporary ``JUPYTER_PATH`` entry under a name of its own, so a ``python3`` kernelspec installed
-elsewhere (user or system Jupyter dirs) can never be picked up instead of the test environment's Python.
-Needs the dev extra: jupytext, nbformat, nbclient, ipykernel.
+The notebook mode is the book's own chapter run, ``minigan.docs.chapters.execute``: the chapter converted
+with jupytext (percent format) and executed cell by cell with nbclient in an IPython kernel pinned to this
+interpreter (``sys.executable``, through a kernelspec of its own in a temporary ``JUPYTER_PATH`` entry, so
+a ``python3`` kernelspec installed elsewhere is never picked up). Its results go to the session's chapter
+cache (``chapter_cache`` in conftest.py), which the site build of ``tests/docs/test_site.py`` shares: in
+one test run each chapter is executed as a notebook once, by whichever test comes first, and a failure
+names the chapter and the cell. Needs the dev extra: jupytext, nbformat, nbclient, ipykernel.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -72,48 +73,21 @@ def test_chapter_script(chapter: Path, tmp_path: Path):
     _assert_wrote_output(chapter, Path(env["MINIGAN_OUT"]))
 
 
-@pytest.fixture(scope="session")
-def kernel_dir(tmp_path_factory) -> Path:
-    """A JUPYTER_PATH entry holding one kernelspec that runs ipykernel on this very interpreter."""
-    import ipykernel  # noqa: F401 - the dev extra provides it; fail here, clearly, when it is missing
-
-    root = tmp_path_factory.mktemp("jupyter")
-    spec = root / "kernels" / KERNEL_NAME
-    spec.mkdir(parents=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    spec.joinpath("kernel.json").write_text(
-        json.dumps({"argv": argv, "display_name": "minigan tests", "language": "python"})
-    )
-    return root
-
-
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[p.stem for p in CHAPTERS])
-def test_chapter_notebook(chapter: Path, tmp_path: Path, kernel_dir: Path, monkeypatch):
+def test_chapter_notebook(chapter: Path, chapter_cache: Path):
     import jupytext
-    import nbformat
-    from nbclient import NotebookClient
+
+    from minigan.docs.chapters import ChapterError, execute
 
     nb = jupytext.read(chapter, fmt="py:percent")
     kinds = {cell.cell_type for cell in nb.cells}
     assert {"markdown", "code"} <= kinds, (
         f"{chapter.name}: expected '# %%' code and markdown cells, got {kinds}"
     )
-
-    # the kernel process inherits this environment
-    env = _chapter_env(tmp_path)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("JUPYTER_PATH", os.pathsep.join([str(kernel_dir), os.environ.get("JUPYTER_PATH", "")]))
-    monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # silences a debugger warning on stderr
-
-    client = NotebookClient(
-        nb,
-        timeout=TIMEOUT_S,
-        kernel_name=KERNEL_NAME,
-        resources={"metadata": {"path": str(tmp_path)}},  # the kernel's working directory
-    )
     try:
-        client.execute()  # raises CellExecutionError, naming the cell and the traceback, on any error
-    finally:
-        nbformat.write(nb, tmp_path / f"{chapter.stem}.ipynb")  # kept for inspection on failure
-    _assert_wrote_output(chapter, Path(env["MINIGAN_OUT"]))
+        done = execute(chapter, chapter_cache, quick=True)  # a cache hit when the book's build ran it
+    except ChapterError as err:  # names the chapter, the cell and the exception
+        pytest.fail(str(err), pytrace=False)
+    code = [cell for cell in done.notebook.cells if cell.cell_type == "code" and cell.source.strip()]
+    assert all(cell.execution_count for cell in code), f"{chapter.name}: not every code cell ran"
+    _assert_wrote_output(chapter, done.out)

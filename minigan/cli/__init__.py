@@ -1,11 +1,12 @@
-"""The ``minigan`` command line: ``minigan train | sample | translate | eval | bench`` (chapter 07; translate:
-chapter 12).
+"""The ``minigan`` command line: ``minigan train | sample | translate | eval | bench | docs`` (chapter 07;
+translate: chapter 12).
 
     minigan train [--data ring8] [--steps N] [--out DIR] [--resume] ...   train, keep a run directory
     minigan sample DIR --n N --out samples.npy|samples.png              draw from a trained generator
     minigan translate DIR --input X.npy --out Y.npy|Y.png               run a pix2pix / CycleGAN model
     minigan eval DIR                                                    mode coverage of a toy run
     minigan bench                                                       the matmul / conv kernel benchmark
+    minigan docs build | serve                                          the book: chapters, annotated source
 
 ``main(argv)`` returns the exit status (0 on success) and can be called in-process, as the tests do. A
 failure (bad arguments or hyper-parameters, an unknown dataset, a missing or corrupt checkpoint, an
@@ -30,14 +31,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import bench, eval, sample, train, translate
+    from . import bench, docs, eval, sample, train, translate
 
     parser = _Parser(prog="minigan", description="GANs from scratch: train, sample, evaluate, benchmark.")
     sub = parser.add_subparsers(
-        dest="command", metavar="{train,sample,translate,eval,bench}", parser_class=_Parser
+        dest="command", metavar="{train,sample,translate,eval,bench,docs}", parser_class=_Parser
     )
     sub.required = True
-    for module in (train, sample, translate, eval, bench):
+    for module in (train, sample, translate, eval, bench, docs):
         module.add_parser(sub)
     return parser
 
