@@ -92,9 +92,7 @@ def test_mentions_become_links_from_the_page_they_land_on():
     assert "[`minigan/gan/losses.py`](../source/minigan/gan/losses.md)" in out
     assert "[`minigan.gan.Trainer`](../source/minigan/gan/trainer.md#Trainer)" in out
     assert "the `Trainer` and" in out  # a bare name is not a module mention
-    assert linker.rewrite("as chapter 01 showed", page, origin) == (
-        "as [chapter 01](01_autograd.md) showed"
-    )
+    assert linker.rewrite("as chapter 01 showed", page, origin) == ("as [chapter 01](01_autograd.md) showed")
     assert linker.rewrite("in chapter 06 itself", page, origin, own_chapter=6) == "in chapter 06 itself"
     assert linker.rewrite("see [the table](../kernels/RESULTS.md)", page, origin) == (
         "see [the table](../notes/kernels/RESULTS.md)"

@@ -65,7 +65,7 @@ def test_a_chapter_that_fails_names_the_chapter_and_the_cell(tmp_path, capsys):
 
 
 def test_a_module_without_a_docstring_is_named(tmp_path, capsys):
-    root = _tree(tmp_path, '# %% [markdown]\n# # Chapter 01 — A chapter\n\n# %%\nx = 1\n')
+    root = _tree(tmp_path, "# %% [markdown]\n# # Chapter 01 — A chapter\n\n# %%\nx = 1\n")
     (root / "minigan" / "quiet.py").write_text("x = 1\n", encoding="utf-8")
     (root / "kernels").mkdir()
     (root / "kernels" / "silent.py").write_text("# a comment is not a docstring\ny = 2\n", encoding="utf-8")
