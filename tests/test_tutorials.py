@@ -33,7 +33,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "tutorials").glob("[0-9][0-9]_*.py"))
 TIMEOUT_S = int(os.environ.get("MINIGAN_CHAPTER_TIMEOUT", "300"))  # generous: CI machines may be loaded
-KERNEL_NAME = "minigan-tests-python"
 
 
 def _chapter_env(tmp_path: Path) -> dict[str, str]:

@@ -177,8 +177,9 @@ assert proc.returncode == 0
 # `Reducer` (`minigan/distributed/reducer.py`) packs the gradients into flat buffers of at most 25 MB
 # (PyTorch's `bucket_cap_mb`), in reverse layer order — the order backward produces them — and reduces
 # each bucket with one call when its last gradient arrives (a post-accumulate-grad hook,
-# `minigan/autograd/hooks.py`). The gradient tensors then *are* slices of the bucket, so besides the
-# all-reduce the only extra memory traffic is one copy in. The DCGAN of chapter 08:
+# `minigan/autograd/hooks.py`). The gradient tensors *are* slices of the bucket: the engine, which copies
+# every fresh leaf gradient into storage of its own anyway, copies it (times $1/p$) straight into its slice,
+# so the reduction costs the all-reduce and nothing more. The DCGAN of chapter 08:
 
 # %%
 spec = registry.get("mnist")

@@ -54,8 +54,7 @@ def main(argv=None) -> int:
         args.extra, args.argv = extra, argv
         return int(args.func(args) or 0)
     except CLIError as err:
-        message = " ".join(line.strip() for line in str(err).splitlines())  # always ONE line
-        print(f"minigan: error: {message}", file=sys.stderr)
+        print(f"minigan: error: {err.line()}", file=sys.stderr)
         return err.code
     except KeyboardInterrupt:
         print("minigan: interrupted (a --resume continues from the last checkpoint)", file=sys.stderr)

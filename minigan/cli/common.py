@@ -42,11 +42,17 @@ def blas_threads(n: int | None):
 
 
 class CLIError(Exception):
-    """A failure to report as one line on stderr; ``code`` is the exit status (2 = bad usage)."""
+    """A failure to report as one line on stderr; ``code`` is the exit status (2 = bad usage);
+    ``every_rank``: in a data-parallel run, every rank met it at the same point (a NaN), so each stops by
+    itself and rank 0 alone reports it."""
 
-    def __init__(self, message: str, code: int = 1):
+    def __init__(self, message: str, code: int = 1, every_rank: bool = False):
         super().__init__(message)
-        self.code = code
+        self.code, self.every_rank = code, every_rank
+
+    def line(self) -> str:
+        """The message as ONE line (a multi-line message joined)."""
+        return " ".join(line.strip() for line in str(self).splitlines())
 
 
 def check_device(device: str | None) -> str:

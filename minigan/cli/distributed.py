@@ -85,17 +85,22 @@ class Ranks:
             ranks = cls(process_group.init_process_group(backend))
         except Exception as err:  # a broken MPI / NCCL install: one line
             raise CLIError(f"--distributed: cannot start the {backend} process group: {err}") from None
-        ranks._share_cores()
         register_rank(ranks.rank)  # for --nproc's report of a rank that dies
-        ranks.announce()
+        ranks._meet()
         return ranks
 
-    def _share_cores(self) -> None:
-        """The ranks on one machine share its cores: at most cores / (ranks here) threads each."""
+    def _meet(self) -> None:
+        """Every rank's (host, pid), once: the ranks on one machine share its cores (at most cores /
+        ranks-here threads each), and under a plain mpiexec rank 0 prints the pids, so that a launcher's
+        report of a pid names a rank."""
         import socket
 
-        hosts = self.group.all_gather_object(socket.gethostname())
-        here = hosts.count(socket.gethostname())
+        me = (socket.gethostname(), os.getpid())
+        everyone = self.group.all_gather_object(me)
+        if self.rank == 0 and self.world > 1 and not os.environ.get(RANK_DIR):
+            table = ", ".join(f"rank {r} pid {pid}" for r, (_, pid) in enumerate(everyone))
+            print(f"minigan: {self.world} ranks: {table}", file=sys.stderr, flush=True)
+        here = sum(host == me[0] for host, _ in everyone)
         n = max(1, (os.cpu_count() or 1) // here)
         try:
             import numba
@@ -148,18 +153,10 @@ class Ranks:
         """An error on this rank during training: every rank hit it (a NaN; they all stop by themselves),
         or only this one, which then prints it and ends the whole job (the others are inside a collective
         that would never finish, and finalising MPI would wait for them)."""
-        if self.group is None or not self.training or getattr(err, "every_rank", False):
+        if self.group is None or not self.training or err.every_rank:
             return
-        message = " ".join(line.strip() for line in str(err).splitlines())
-        print(f"minigan: error: {message}; stopping every rank", file=sys.stderr, flush=True)
+        print(f"minigan: error: {err.line()}; stopping every rank", file=sys.stderr, flush=True)
         self.group.abort(err.code or 1)
-
-    def announce(self) -> None:
-        """Rank 0 under a plain mpiexec: the ranks' pids, so a launcher's report of a pid names a rank."""
-        pids = self.gather(os.getpid())
-        if self.rank == 0 and self.world > 1 and not os.environ.get(RANK_DIR):
-            table = ", ".join(f"rank {r} pid {pid}" for r, pid in enumerate(pids))
-            print(f"minigan: {self.world} ranks: {table}", file=sys.stderr, flush=True)
 
 
 def launch(args) -> int:
@@ -195,11 +192,11 @@ def launch(args) -> int:
             return 130
         dead = report.message()
     if code != 0 and dead is not None:
-        raise CLIError(f"{dead}; {_kept(args)}", code)
+        raise CLIError(f"{dead}; {_checkpoint_note(args)}", code)
     return code
 
 
-def _kept(args) -> str:
+def _checkpoint_note(args) -> str:
     """What the run directory holds after a rank died: its last checkpoint, or none."""
     from .. import io
 

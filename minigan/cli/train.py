@@ -378,7 +378,7 @@ def _save(rd: RunDir | None, trainer: Trainer, data_rng, config: dict, ranks: Ra
         "data_rng": data_rng.bit_generator.state,
         "variant": trainer.variant.state_dict(),
     }
-    everyone = ranks.gather(mine) if ranks.world > 1 else [mine]
+    everyone = ranks.gather(mine)
     if not ranks.writer:
         return
     state = {
@@ -566,10 +566,11 @@ def _follow(args, ranks: Ranks) -> int:
         with blas_threads(spec.blas_threads):
             _loop(None, spec, data, trainer, data_rng, config, tqdm(disable=True), {"ckpt": None}, ranks)
     except CLIError as err:
-        if getattr(err, "every_rank", False):
+        if err.every_rank:
             return err.code  # rank 0 reports it
-        ranks.stop(CLIError(f"rank {ranks.rank}: {err}", err.code))
-        raise CLIError(f"rank {ranks.rank}: {err}", err.code) from None
+        mine = CLIError(f"rank {ranks.rank}: {err}", err.code)
+        ranks.stop(mine)
+        raise mine from None
     return 0
 
 
@@ -595,9 +596,7 @@ def _loop(
             if rd is not None and not rd.pending:
                 rd.append_metrics(pending)
             kept = _kept(rd, progress["ckpt"]) if rd is not None else ""
-            error = CLIError(f"{err}; {kept}")
-            error.every_rank = True
-            raise error from None
+            raise CLIError(f"{err}; {kept}", every_rank=True) from None
         except MemoryError:
             kept = _kept(rd, progress["ckpt"]) if rd is not None else "rank 0 keeps the last checkpoint"
             raise CLIError(

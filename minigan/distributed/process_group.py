@@ -74,7 +74,7 @@ class ProcessGroup:
     """The ranks of one training job and their communicator(s). Made by ``init_process_group``."""
 
     def __init__(self, backend: str, comm):
-        self.backend, self.comm = backend, comm
+        self.backend, self.comm, self.MPI = backend, comm, import_mpi()
         self.rank, self.world_size = comm.Get_rank(), comm.Get_size()
         self.nccl = self._nccl_communicator() if backend == "nccl" else None
 
@@ -83,7 +83,7 @@ class ProcessGroup:
         from cupy.cuda import nccl  # noqa: PLC0415
 
         # the rank's index among the ranks on its node picks its GPU
-        local = self.comm.Split_type(import_mpi().COMM_TYPE_SHARED)
+        local = self.comm.Split_type(self.MPI.COMM_TYPE_SHARED)
         cupy.cuda.Device(local.Get_rank() % cupy.cuda.runtime.getDeviceCount()).use()
         local.Free()
         uid = nccl.get_unique_id() if self.rank == 0 else None
@@ -109,7 +109,7 @@ class ProcessGroup:
         return a
 
     def _mpi_all_reduce(self, a: np.ndarray, op: str) -> None:
-        MPI = import_mpi()
+        MPI = self.MPI
         mpi_op = {"sum": MPI.SUM, "avg": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}[op]
         self.comm.Allreduce(MPI.IN_PLACE, a, op=mpi_op)
         if op == "avg":

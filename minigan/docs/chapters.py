@@ -85,20 +85,20 @@ def _snapshot(folder: Path) -> dict:
 @contextlib.contextmanager
 def _environment(values: dict):
     """os.environ with ``values`` set (None removes a key) for the duration; the kernel inherits it."""
+
+    def apply(entries: dict) -> None:
+        for key, value in entries.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
     saved = {key: os.environ.get(key) for key in values}
     try:
-        for key, value in values.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        apply(values)
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        apply(saved)
 
 
 def _kernelspec(folder: Path) -> Path:
