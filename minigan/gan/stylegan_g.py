@@ -94,10 +94,10 @@ class StyleConv(nn.Module):
 class ToRGB(nn.Module):
     """(x (N, I, H, W), w) -> (N, C, H, W): 1 x 1 modulated conv, no demodulation, + bias."""
 
-    def __init__(self, in_channels, out_channels, w_dim):
+    def __init__(self, in_channels, out_channels, w_dim, init_scale=1.0):
         super().__init__()
         self.affine = EqualLinear(w_dim, in_channels, bias_init=1.0)
-        self.weight = nn.Parameter(randn(out_channels, in_channels, 1, 1).array)
+        self.weight = nn.Parameter((randn(out_channels, in_channels, 1, 1) * init_scale).array)
         self.bias = nn.Parameter(zeros(out_channels).array)
         self.gain = in_channels**-0.5
 
@@ -111,16 +111,17 @@ class SynthesisNetwork(nn.Module):
     """ws (N, num_ws, w_dim) -> images (N, channels, 28, 28) (module docstring); ``num_ws`` = 8.
     ``noise``: None (fresh N(0, 1) maps per layer) or a list of one (N, 1, H, W) tensor per StyleConv."""
 
-    def __init__(self, w_dim=128, out_channels=1, width=16, channel_max=64):
+    def __init__(self, w_dim=128, out_channels=1, width=16, channel_max=64, rgb_init=1.0, tanh=False):
         super().__init__()
+        self.tanh = tanh
         ch = channels(width, channel_max)
         self.const = nn.Parameter(randn(ch[4], 4, 4).array)
         self.convs = nn.ModuleList([StyleConv(ch[4], ch[4], w_dim)])
-        self.torgbs = nn.ModuleList([ToRGB(ch[4], out_channels, w_dim)])
+        self.torgbs = nn.ModuleList([ToRGB(ch[4], out_channels, w_dim, rgb_init)])
         for lo, hi in zip(RESOLUTIONS, RESOLUTIONS[1:]):
             self.convs.append(StyleConv(ch[lo], ch[hi], w_dim, up=hi))
             self.convs.append(StyleConv(ch[hi], ch[hi], w_dim))
-            self.torgbs.append(ToRGB(ch[hi], out_channels, w_dim))
+            self.torgbs.append(ToRGB(ch[hi], out_channels, w_dim, rgb_init))
         self.num_ws = len(self.convs) + 1  # each ToRGB shares its w with the next block's first conv
 
     def noise_shapes(self, n: int) -> list:
@@ -140,18 +141,28 @@ class SynthesisNetwork(nn.Module):
             size = (RESOLUTIONS[b], RESOLUTIONS[b])
             img = F.interpolate(img, size=size, mode="bilinear", align_corners=False)
             img = img + self.torgbs[b](x, ws[:, l0 + 2])
-        return img
+        return img.tanh() if self.tanh else img
 
 
 class Generator(nn.Module):
     """z (N, z_dim) -> images (N, C, 28, 28): mapping, then synthesis with the same w at every layer;
     ``mapping_ws(z, psi)`` gives the (N, num_ws, w_dim) styles (truncated towards ``w_avg`` by psi)."""
 
-    def __init__(self, z_dim=128, w_dim=128, mapping_layers=8, channels_out=1, width=16, lr_mul=0.01):
+    def __init__(
+        self,
+        z_dim=128,
+        w_dim=128,
+        mapping_layers=8,
+        channels_out=1,
+        width=16,
+        lr_mul=0.01,
+        rgb_init=1.0,
+        tanh=False,
+    ):
         super().__init__()
         self.z_dim, self.w_dim = z_dim, w_dim
         self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers, lr_mul)
-        self.synthesis = SynthesisNetwork(w_dim, channels_out, width)
+        self.synthesis = SynthesisNetwork(w_dim, channels_out, width, rgb_init=rgb_init, tanh=tanh)
         self.num_ws = self.synthesis.num_ws
         self.register_buffer("w_avg", zeros(w_dim))
 

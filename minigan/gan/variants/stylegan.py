@@ -42,6 +42,8 @@ DEFAULTS = {
     "w_dim": 128,
     "mapping_layers": 8,
     "width": 16,
+    "rgb_init": 0.1,  # ToRGB weights x 0.1 at init: the image starts near 0, not with std 2.8
+    "tanh": True,  # tanh on the summed image (DCGAN's output; NVlabs has none): chapter 14
     "mbstd_group": 32,  # ADA's CIFAR-10 setting (the whole batch); NVlabs' default is 4
     "r1_every": 16,
     "style_mixing": 0.9,
@@ -136,8 +138,10 @@ def make_models(config: dict):
             f"--batch-size {b}: D's minibatch std takes groups of mbstd_group = {g}; use a batch size below "
             f"{g} or a multiple of it"
         )
+    # runs written before rgb_init / tanh existed have neither key: they were built without a tanh
     G = StyleGenerator(z_dim=config["z_dim"], w_dim=config["w_dim"], mapping_layers=config["mapping_layers"],
-                       width=config["width"])  # fmt: skip
+                       width=config["width"], rgb_init=config.get("rgb_init", 1.0),
+                       tanh=config.get("tanh", False))  # fmt: skip
     return G, ResidualDiscriminator(1, config["width"], config["mbstd_group"])
 
 
