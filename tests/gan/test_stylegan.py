@@ -96,6 +96,31 @@ def test_generator_shapes_and_layout():
     assert D(mg.randn(4, 1, 28, 28)).shape == (4, 1)
 
 
+def test_tanh_bounds_the_image_and_rgb_init_shrinks_the_first_one():
+    """tanh=True: the same network's image squashed into (-1, 1); rgb_init scales every ToRGB weight."""
+    z = mg.randn(16, 8)
+    out = {}
+    for tanh, scale in ((False, 1.0), (True, 1.0), (False, 0.1)):
+        mg.manual_seed(0)
+        G = StyleGenerator(**SMALL, tanh=tanh, rgb_init=scale).G
+        out[tanh, scale] = G(z, noise=[mg.zeros(*s) for s in G.synthesis.noise_shapes(16)]).detach().numpy()
+    assert np.abs(out[False, 1.0]).max() > 1  # the plain skip sum leaves [-1, 1]
+    np.testing.assert_allclose(out[True, 1.0], np.tanh(out[False, 1.0]), rtol=1e-5, atol=1e-6)
+    # ToRGB is linear in its weight and its bias starts at 0: the first image is 0.1 times as large
+    np.testing.assert_allclose(out[False, 0.1], 0.1 * out[False, 1.0], rtol=1e-4, atol=1e-6)
+
+
+def test_runs_from_before_tanh_load_without_it():
+    """A config.json without rgb_init / tanh (written before they existed) builds the G it was trained
+    with: no tanh. The model's defaults have it."""
+    from minigan.gan.variants.stylegan import DEFAULTS, make_models
+
+    config = {**DEFAULTS, **SMALL, "batch_size": 4, "image_size": 28}
+    assert make_models(config)[0].G.synthesis.tanh is True
+    old = {k: v for k, v in config.items() if k not in ("tanh", "rgb_init")}
+    assert make_models(old)[0].G.synthesis.tanh is False
+
+
 def test_noise_strength_starts_at_zero_and_then_adds_detail():
     G = small_G()
     G.eval()
