@@ -1,16 +1,18 @@
 """Can a generator learn z-specific images at all? Fit N fixed (z, digit) pairs by least squares, no game.
-Chapter 14 (why the small style-based generator collapsed here).
+Chapter 14 (the test used while the small style-based generator collapsed here).
 
     python -m minigan.gan.fit_bench --models stylegan dcgan --steps 300 --data-dir DIR
 
 A GAN's generator has to follow D's per-sample gradients: make THIS z look more like a 3, THAT one more
 like a 7. The fastest check that it can is to drop D and regress G(z_i) = x_i for N fixed noise vectors
-and N real digits (full batch, noise inputs of the style-based G held at 0): a G that cannot memorise 32
-digits in a few hundred steps cannot win the game either. Each model trains with its run's Adam
-(stylegan: 0.002, betas (0, 0.99); dcgan: 2e-4, betas (0.5, 0.999); ``--lr`` overrides both) and is
-built as ``minigan train --data mnist --model NAME`` builds it. Printed every ``--every`` steps: the mean
-squared error, next to predicting the mean digit, and the pixel std across the N outputs ("div"; the
-targets' own is printed once). Measured figures: QUALITY.md, section "Style-based generator".
+and N real digits (full batch, noise inputs of the style-based G held at 0): a G slow at memorising 32
+digits is slow to follow D too. (It is a necessary check, not a sufficient one: the style-based G still
+fits 7x worse than DCGAN's, yet with its output tanh it no longer collapses; QUALITY.md.) Each model
+trains with its run's Adam (stylegan: 0.002, betas (0, 0.99); dcgan: 2e-4, betas (0.5, 0.999); ``--lr``
+overrides both) and is built as ``minigan train --data mnist --model NAME`` builds it. Printed every
+``--every`` steps: the mean squared error, next to predicting the mean digit, and the pixel std across
+the N outputs ("div"; the targets' own is printed once). Measured figures: QUALITY.md, section
+"Style-based generator".
 """
 
 from __future__ import annotations
