@@ -126,3 +126,14 @@ def test_eval_ppl_of_a_dcgan(dcgan_run, capsys):
     assert "path length in z" in capsys.readouterr().out
     evaluation = json.loads((dcgan_run / "eval.json").read_text())
     assert evaluation["path_length"]["z"]["n_pairs"] == 12 and evaluation["path_length"]["z"]["ppl"] > 0
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [("tanh=1", "--set tanh must be true or false, got 1"), ("rgb_init=-1", "--set rgb_init must be >= 0")],
+)
+def test_bad_generator_options_get_one_line(tmp_path, data_2100, capsys, setting, message):
+    out = tmp_path / "bad"
+    assert train(data_2100, out, 1, "--set", setting) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and not out.exists()
