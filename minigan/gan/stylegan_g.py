@@ -17,13 +17,13 @@ bias 1, so s = A(w) starts around 1.
 
 Departures from NVlabs for 28-pixel digits on a CPU: the layout ends at 28 x 28 (4 -> 7 -> 14 -> 28, so
 MNIST needs no padding); channels are small (``channels(width)``: 64, 64, 32, 16 for width 16, against
-512); resizing is bilinear (NVlabs: a transposed convolution with a [1, 3, 3, 1] FIR low-pass filter).
-Two more, both options of the stylegan model (chapter 14 shows why): ``tanh=True`` squashes the summed
-image into (-1, 1), as DCGAN's output does (NVlabs: none). Most of an MNIST digit is background at
-exactly -1; without the tanh G must hit that level with a sum of four images, D tells fakes by it, and
-in every run here G then collapsed onto one digit within 1 000 steps; with it, the same run kept all
-ten classes. ``rgb_init`` scales the ToRGB weights at initialisation (0.1: the first image has std
-about 0.3 instead of 2.8).
+512); resizing is bilinear (NVlabs: a transposed convolution with a [1, 3, 3, 1] FIR low-pass filter). Two
+more, both options of the stylegan model (chapter 14 shows why): ``tanh=True`` squashes the summed image
+into (-1, 1), as DCGAN's output does (NVlabs: none). Most of an MNIST digit is background at exactly -1;
+without the tanh G must hit that level with a sum of four images, D can tell fakes by it, and in every run
+here G then collapsed onto one digit within 400-1 750 steps; with it, the same 1 000-step run kept all ten
+classes (QUALITY.md). ``rgb_init`` scales the ToRGB weights at initialisation (0.1: the first image has
+std about 0.3 instead of 2.8).
 
 ``StyleGenerator`` adds what training and sampling need around the network: the running mean of w,
 ``w_avg`` (beta 0.995, updated once per D step by the variant), truncation w' = w_avg + psi (w - w_avg),
@@ -98,7 +98,8 @@ class StyleConv(nn.Module):
 
 
 class ToRGB(nn.Module):
-    """(x (N, I, H, W), w) -> (N, C, H, W): 1 x 1 modulated conv, no demodulation, + bias."""
+    """(x (N, I, H, W), w) -> (N, C, H, W): 1 x 1 modulated conv, no demodulation, + bias; the weight
+    starts as N(0, 1) times ``init_scale``."""
 
     def __init__(self, in_channels, out_channels, w_dim, init_scale=1.0):
         super().__init__()
@@ -114,7 +115,8 @@ class ToRGB(nn.Module):
 
 
 class SynthesisNetwork(nn.Module):
-    """ws (N, num_ws, w_dim) -> images (N, channels, 28, 28) (module docstring); ``num_ws`` = 8.
+    """ws (N, num_ws, w_dim) -> images (N, channels, 28, 28) (module docstring), through a tanh if ``tanh``;
+    ``num_ws`` = 8.
     ``noise``: None (fresh N(0, 1) maps per layer) or a list of one (N, 1, H, W) tensor per StyleConv."""
 
     def __init__(self, w_dim=128, out_channels=1, width=16, channel_max=64, rgb_init=1.0, tanh=False):
