@@ -34,7 +34,7 @@ import sys
 import tempfile
 
 from ..distributed import DistributedError, launched_by_mpi, process_group
-from ..distributed.launch import RANK_DIR, DeathReport, register_rank
+from ..distributed.launch import RANK_DIR, THREAD_VARS, DeathReport, register_rank
 from .common import CLIError
 
 NOT_LAUNCHED = (
@@ -175,7 +175,7 @@ def launch(args) -> int:
         raise CLIError(str(err), 2) from None
     env = dict(os.environ)
     threads = str(max(1, (os.cpu_count() or 1) // args.nproc))
-    for var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    for var in THREAD_VARS:
         env.setdefault(var, threads)
     with tempfile.TemporaryDirectory(prefix="minigan-ranks-") as folder:
         env[RANK_DIR] = folder

@@ -35,12 +35,12 @@ import numpy as np
 from .. import io, kernels, optim
 from ..creation import zeros
 from ..distributed import seed_ranks, shard_stream
-from ..distributed.seeding import DATA
+from ..distributed.seeding import DATA, PICTURES
 from ..gan import Trainer, losses, registry
 from ..gan.trainer import NonFiniteError
 from ..gan.variants.unrolled import Unrolled
 from ..nn import SyncBatchNorm
-from ..nn.parallel import broadcast_module
+from ..nn.parallel import replicate
 from ..optim.schedule import FINAL_LR_FRACTION, lr_factor, set_lr
 from ..random import get_rng_state, manual_seed, set_rng_state
 from .common import (
@@ -326,14 +326,10 @@ def _build(config: dict, device: str, ranks: Ranks):
 def _distribute(trainer: Trainer, ranks: Ranks) -> None:
     """Data-parallel: every rank takes rank 0's networks and averages G's and D's gradients from now on
     (what DistributedDataParallel does, on the networks themselves: the variants reach into them)."""
-    from ..distributed import Reducer
-
     if ranks.group is None:
         return
     for side in (trainer.G, trainer.D):
-        broadcast_module(side, ranks.group)
-        named = [(n, p) for n, p in side.named_parameters() if p.requires_grad]
-        Reducer([p for _, p in named], [n for n, _ in named], ranks.group)
+        replicate(side, ranks.group)
 
 
 def _check_step_memory(trainer: Trainer, config: dict, batches) -> None:
@@ -383,8 +379,8 @@ def _save(rd: RunDir | None, trainer: Trainer, data_rng, config: dict, ranks: Ra
         return
     state = {
         "trainer": trainer.state_dict(),
-        "rng": get_rng_state(),
-        "data_rng": data_rng.bit_generator.state,
+        "rng": mine["rng"],
+        "data_rng": mine["data_rng"],
         "step": trainer.step_count,
         "config": config,
     }
@@ -580,7 +576,7 @@ def _loop(
     """Steps until ``config["steps"]``; metrics, snapshots and checkpoints on their intervals (``rd`` None:
     a rank that writes nothing)."""
     steps, pending = config["steps"], []
-    z_fixed = np.random.default_rng([config["seed"], 2]).standard_normal((N_FIXED, config.get("z_dim", 0)))
+    z_fixed = shard_stream(config["seed"], PICTURES).standard_normal((N_FIXED, config.get("z_dim", 0)))
     z_fixed = z_fixed.astype(np.float32)
     schedule = (
         config["lr_decay_steps"],

@@ -45,6 +45,9 @@ def launch_command(nproc: int, args: list[str]) -> list[str]:
     return [find_mpiexec(), "-n", str(nproc), sys.executable, "-m", "minigan.cli", *args]
 
 
+# the thread-count variables of the libraries a rank runs (OpenMP / Numba / OpenBLAS / MKL): a launch
+# gives each rank its share of the cores through them
+THREAD_VARS = ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 RANK_DIR = "MINIGAN_RANK_DIR"  # where each rank started by --nproc writes its pid (file "rank<r>")
 # how launchers name a process that died: Hydra's "BAD TERMINATION" block ("PID 5711 RUNNING AT host",
 # then "EXIT CODE: 9"), Open MPI's "process rank 1 with PID 5711 on node host exited on signal 9"

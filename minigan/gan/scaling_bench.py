@@ -32,12 +32,9 @@ import time
 
 import numpy as np
 
-ONE_THREAD = {
-    "OMP_NUM_THREADS": "1",
-    "NUMBA_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
+from ..distributed.launch import THREAD_VARS
+
+ONE_THREAD = dict.fromkeys(THREAD_VARS, "1")
 
 
 def _dcgan(batch: int, width: int, data_dir: str | None, world: int, rank: int, group):
@@ -45,7 +42,7 @@ def _dcgan(batch: int, width: int, data_dir: str | None, world: int, rank: int, 
     from .. import distributed as dist
     from .. import optim
     from ..nn import SyncBatchNorm
-    from ..nn.parallel import broadcast_module
+    from ..nn.parallel import replicate
     from ..random import manual_seed
     from . import Trainer, registry
 
@@ -59,8 +56,7 @@ def _dcgan(batch: int, width: int, data_dir: str | None, world: int, rank: int, 
     if world > 1:
         G, D = SyncBatchNorm.convert_sync_batchnorm(G), SyncBatchNorm.convert_sync_batchnorm(D)
         for m in (G, D):
-            broadcast_module(m, group)
-            dist.Reducer(list(m.parameters()), group=group)
+            replicate(m, group)
     dist.seed_ranks(0, rank, world)
     rng = dist.shard_stream(0, dist.seeding.DATA, rank, world)
     batches = model.batches(samples, config)
@@ -102,8 +98,6 @@ def worker_allreduce(a) -> dict:
     lateness. The gradients are where backward leaves them: written by the engine, times 1/p, into the
     buckets (their gradient sink); what is timed is the hooks that follow (bookkeeping, one all-reduce per
     bucket, the gradient views)."""
-    from mpi4py import MPI
-
     from .. import distributed as dist
     from ..autograd.hooks import run_with_callbacks
     from ..creation import ones_like
@@ -126,39 +120,41 @@ def worker_allreduce(a) -> dict:
             b.sunk.update(range(len(b.params)))
         run_with_callbacks(lambda: [reducer._hook(p) for p in reversed(params)])
 
-    def timed(fn) -> float:
-        fn()
-        ts = []
-        for _ in range(a.reps):
-            group.barrier()
-            t0 = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - t0)
-        return float(np.median(ts))
-
-    return {"bytes": 4 * n, "buckets": len(reducer.buckets), "bucketed_s": timed(hooks),
-            "raw_s": timed(lambda: group.comm.Allreduce(MPI.IN_PLACE, raw, op=MPI.SUM))}  # fmt: skip
+    bucketed_s = _median_seconds(group, hooks, a.reps)
+    raw_s = _median_seconds(group, _raw_allreduce(group, raw), a.reps)
+    return {"bytes": 4 * n, "buckets": len(reducer.buckets), "bucketed_s": bucketed_s, "raw_s": raw_s}
 
 
 def worker_sweep(a) -> dict:
     """Inside each rank: raw Allreduce times of float32 buffers from 1 KB to 16 MB (the cost model's data)."""
-    from mpi4py import MPI
-
     from .. import distributed as dist
 
     group = dist.init_process_group("mpi")
     sizes, seconds = [2**k for k in range(10, 25, 2)], []
     for nbytes in sizes:
         buf = np.ones(nbytes // 4, dtype=np.float32)
-        group.comm.Allreduce(MPI.IN_PLACE, buf, op=MPI.SUM)
-        ts = []
-        for _ in range(a.reps):
-            group.barrier()
-            t0 = time.perf_counter()
-            group.comm.Allreduce(MPI.IN_PLACE, buf, op=MPI.SUM)
-            ts.append(time.perf_counter() - t0)
-        seconds.append(float(np.median(ts)))
+        seconds.append(_median_seconds(group, _raw_allreduce(group, buf), a.reps))
     return {"bytes": sizes, "seconds": seconds}
+
+
+def _raw_allreduce(group, buf: np.ndarray):
+    """A call of one plain mpi4py ``Allreduce`` (sum, in place) of ``buf``: the wire's own speed."""
+    from mpi4py import MPI
+
+    return lambda: group.comm.Allreduce(MPI.IN_PLACE, buf, op=MPI.SUM)
+
+
+def _median_seconds(group, fn, reps: int) -> float:
+    """The median time of ``fn()`` over ``reps`` calls after one untimed call, every rank starting each
+    call together (a barrier), so that no rank times another's lateness."""
+    fn()
+    ts = []
+    for _ in range(reps):
+        group.barrier()
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts))
 
 
 WORKERS = {"throughput": worker_throughput, "allreduce": worker_allreduce, "sweep": worker_sweep}

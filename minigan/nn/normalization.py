@@ -78,16 +78,24 @@ class _BatchNorm(_NormBase):
     ):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def _check_ndim(self, x: Tensor) -> None:
         if x.ndim not in self._accepted_ndim:
             expected = " or ".join(f"{n}-D" for n in self._accepted_ndim)
             raise ValueError(f"{type(self).__name__}: expected {expected} input, got shape {x.shape}")
+
+    def _step_momentum(self) -> float:
+        """This forward's momentum; in training with running statistics, counts the batch first."""
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.array += 1
             self.num_batches_tracked._bump_version()
             if self.momentum is None:  # cumulative moving average
                 momentum = 1.0 / int(self.num_batches_tracked.array)
+        return momentum
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check_ndim(x)
+        momentum = self._step_momentum()
         # without running statistics the batch's own are used in evaluation mode too
         use_batch_stats = self.training or not self.track_running_stats
         return F.batch_norm(

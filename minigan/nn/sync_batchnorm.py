@@ -147,14 +147,8 @@ class SyncBatchNorm(_BatchNorm):
         group = self._group()
         if not self.training or group is None or group.world_size == 1:
             return super().forward(x)
-        if x.ndim not in self._accepted_ndim:
-            raise ValueError(f"SyncBatchNorm: expected a 2-D to 5-D input (N, C, ...), got shape {x.shape}")
-        momentum = 0.0 if self.momentum is None else self.momentum
-        if self.track_running_stats:
-            self.num_batches_tracked.array += 1
-            self.num_batches_tracked._bump_version()
-            if self.momentum is None:
-                momentum = 1.0 / int(self.num_batches_tracked.array)
+        self._check_ndim(x)
+        momentum = self._step_momentum()
         rm, rv = (self.running_mean, self.running_var) if self.track_running_stats else (None, None)
         return sync_batch_norm(x, rm, rv, self.weight, self.bias, momentum, self.eps, group)
 

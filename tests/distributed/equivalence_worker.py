@@ -25,7 +25,7 @@ from minigan import nn, optim
 from minigan.cli.common import known_settings
 from minigan.gan import Trainer, registry
 from minigan.nn.normalization import _BatchNorm
-from minigan.nn.parallel import broadcast_module
+from minigan.nn.parallel import replicate
 
 SEED = 0
 
@@ -73,9 +73,7 @@ def main() -> None:
     else:
         group = dist.init_process_group("mpi")
         r, p = group.rank, group.world_size
-        for m in (G, D):
-            broadcast_module(m, group)
-        reducers = [dist.Reducer([q for q in m.parameters()], group=group) for m in (G, D)]
+        reducers = [replicate(m, group) for m in (G, D)]
         dist.seed_ranks(SEED, r, p)
         data_rng = dist.shard_stream(SEED, dist.seeding.DATA, r, p)
         trainer = Trainer(G, D, opt_G, opt_D, lambda n: batches.sample(n, data_rng), z_dim=z_dim,

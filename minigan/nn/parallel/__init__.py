@@ -2,6 +2,6 @@
 (one replica per rank, gradients averaged: chapter 16), where PyTorch keeps them."""
 
 from .data_parallel import DataParallel, data_parallel
-from .distributed import DistributedDataParallel, broadcast_module
+from .distributed import DistributedDataParallel, broadcast_module, replicate
 
-__all__ = ["DataParallel", "DistributedDataParallel", "broadcast_module", "data_parallel"]
+__all__ = ["DataParallel", "DistributedDataParallel", "broadcast_module", "data_parallel", "replicate"]
