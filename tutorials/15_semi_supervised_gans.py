@@ -54,6 +54,7 @@ from minigan.gan import Trainer
 from minigan.gan.mnist_run import ImageSampler
 from minigan.gan.variants import SemiSupervised
 from minigan.gan.variants.sgan import (
+    AveragedDiscriminator,
     ClassifierDiscriminator,
     SemiSupervisedBatches,
     accuracy,
@@ -71,6 +72,7 @@ OUT.mkdir(parents=True, exist_ok=True)
 STEPS = 4 if QUICK else 2000  # per run: 2 runs (GAN, labels alone) for each label count
 BATCH = 16 if QUICK else 100
 LABEL_COUNTS = (20, 100) if QUICK else (20, 50, 100, 1000)
+AVERAGE = 2 if QUICK else 500  # half-life (steps) of the averaged D that scores the held-out images
 SPLIT = "test"
 
 
@@ -167,6 +169,21 @@ assert tuple(D(G(z)).shape) == (4, 10) and tuple(D.features(G(z)).shape) == (4, 
 
 
 # %% [markdown]
+# ### Scoring with averaged weights
+#
+# D never settles: each G step moves the fakes, each D step moves the boundary between real and fake,
+# and the class boundaries drawn on the same features move with it, so the held-out error jumps by
+# several points from one step to the next. The paper's code therefore classifies test images with a
+# moving average of D's weights (Polyak averaging), not with the last step's. `AveragedDiscriminator`
+# keeps that average beside D, $\theta_{avg} \leftarrow \beta\,\theta_{avg} + (1 - \beta)\,\theta$
+# after every step with $\beta = 0.5^{1/h}$ (a half-life of $h$ steps: 1 000 in `minigan train`, 500 in
+# this chapter's shorter runs), and answers with it in eval mode; training only ever sees D itself. The
+# baseline trained on the labels alone is averaged the same way, so the comparison stays like for like.
+
+# %%
+print(inspect.getsource(AveragedDiscriminator.current.fget))
+
+# %% [markdown]
 # ## 5. Training: the GAN against the labels alone
 #
 # For each number of labels, two runs from the same seed: the semi-supervised GAN (the variant, played by
@@ -180,9 +197,9 @@ assert tuple(D(G(z)).shape) == (4, 10) and tuple(D.features(G(z)).shape) == (4, 
 def run(labeled, steps, seed=0):
     batches = SemiSupervisedBatches(data, labeled, seed)
     mg.manual_seed(seed)
-    G, D = mlp_generator(100), ClassifierDiscriminator()
+    G, D = mlp_generator(100), AveragedDiscriminator(AVERAGE)
     opt_G = optim.Adam(G.parameters(), lr=3e-3, betas=(0.5, 0.999))
-    opt_D = optim.Adam(D.parameters(), lr=3e-3, betas=(0.5, 0.999))
+    opt_D = optim.Adam([p for p in D.parameters() if p.requires_grad], lr=3e-3, betas=(0.5, 0.999))
     rng = np.random.default_rng([seed, 1])
     t = Trainer(G, D, opt_G, opt_D, lambda n: batches.sample(n, rng), z_dim=100, batch_size=BATCH,
                 variant=SemiSupervised())  # fmt: skip
@@ -193,7 +210,8 @@ def run(labeled, steps, seed=0):
     seconds = time.perf_counter() - start
     hold_x, hold_y = data.images[batches.holdout_idx], data.labels[batches.holdout_idx]
     err = 1 - accuracy(D, hold_x, hold_y)
-    config = {"seed": seed, "lr": 3e-3, "betas": [0.5, 0.999], "lr_decay_steps": steps, "batch_size": BATCH}
+    config = {"seed": seed, "lr": 3e-3, "betas": [0.5, 0.999], "lr_decay_steps": steps, "batch_size": BATCH,
+              "d_average_steps": AVERAGE}  # fmt: skip
     err_b = 1 - accuracy(supervised_baseline(batches, config, steps), hold_x, hold_y)
     print(f"{labeled:5d} labels: GAN {100 * err:5.2f} % error, labels alone {100 * err_b:5.2f} %  "
           f"({steps} steps, {seconds:.0f} s for the GAN)")  # fmt: skip

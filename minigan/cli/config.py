@@ -39,7 +39,7 @@ INT_MIN = {
     "steps": 1, "batch_size": 1, "k": 1, "z_dim": 1, "hidden": 1, "depth": 1, "width": 1, "image_size": 1,
     "ckpt_every": 1, "log_every": 1, "seed": 0, "lr_decay_steps": 0, "sample_every": 0, "labeled": 1,
     "unrolled": 0, "pack": 1, "lr_decay_start": 0, "pool_size": 0, "w_dim": 1, "mapping_layers": 1,
-    "r1_every": 1, "mbstd_group": 1, "world_size": 1,
+    "r1_every": 1, "mbstd_group": 1, "world_size": 1, "d_average_steps": 0,
 }  # fmt: skip
 # float hyper-parameters: (smallest allowed value, whether it must be strictly larger, None allowed)
 FLOAT_MIN = {

@@ -299,9 +299,9 @@ def _build(config: dict, device: str, ranks: Ranks):
     G.to(device)
     D.to(device)
     betas = tuple(config["betas"])
-    # only what G trains: StyleGAN's G also holds its moving average, which has no gradients
+    # only what G and D train: StyleGAN's G and the semi-supervised D also hold their moving averages
     opt_G = optim.Adam([p for p in G.parameters() if p.requires_grad], lr=config["lr"], betas=betas)
-    opt_D = optim.Adam(D.parameters(), lr=config["lr"], betas=betas)
+    opt_D = optim.Adam([p for p in D.parameters() if p.requires_grad], lr=config["lr"], betas=betas)
     seed_ranks(config["seed"], ranks.rank, ranks.world)  # noise, labels ...: this rank's stream from here on
     data_rng = shard_stream(config["seed"], DATA, ranks.rank, ranks.world)  # the data stream's own generator
     variant = _variant(config)

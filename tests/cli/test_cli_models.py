@@ -72,6 +72,8 @@ def test_every_model_resumes_bit_identically(tmp_path, data_2100, monkeypatch, m
             evaluation["n_heldout"] == 2000 and evaluation["n_train"] == 100 and evaluation["labeled"] == 10
         )
         assert 0 <= evaluation["error"] <= 1 and 0 <= evaluation["baseline_error"] <= 1
+        assert evaluation["averaged"] and 0 <= evaluation["error_last"] <= 1  # the average's and the last
+        assert config["d_average_steps"] == 1000
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,10 @@ A batch is (x_unl (N, 1, 28, 28), x_lab (N, 1, 28, 28), y_lab int64 (N,)) from `
 ``labeled`` images of the training part (labeled / 10 per class, chosen by the seed), drawn with
 replacement, and unlabelled images from all of it. The held-out images (the evaluation classifier's
 2 000, ``metrics.classifier.holdout_split``) are never drawn. ``minigan eval`` reports D's accuracy on them
-next to the same D trained on the labelled images alone (``evaluate`` below).
+next to the same D trained on the labelled images alone (``evaluate`` below). As in the paper's code, the
+images are classified with a moving average of D's weights (``AveragedDiscriminator``, config key
+``d_average_steps``: its half-life in steps; 0 scores with the last step's weights, as runs written before
+the key existed do), and the last step's weights are reported beside it.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from ...autograd import no_grad
 from ...creation import ones, randn, tensor, zeros
 from ...nn import functional as F
 from ...ops.linear import linear
+from ...optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from .. import losses
 from ..registry import ModelSpec
 from .base import Variant
@@ -122,6 +126,52 @@ class ClassifierDiscriminator(nn.Module):
         return self.head(self.noise(self.body(x)))
 
 
+class AveragedDiscriminator(nn.Module):
+    """The classifier D (``.D``, trained) and an exponential moving average of its weights (``.D_avg``,
+    no gradients), which answers in eval mode: the paper's code scores test images with averaged
+    weights too (Polyak averaging). The game's D keeps moving while G chases it; the average sits near
+    the middle of that motion, and its class boundaries move much less from step to step.
+
+    ``update_average()`` (after every step): theta_avg <- beta theta_avg + (1 - beta) theta with
+    beta = 0.5^(1 / half_life), a half-life of ``half_life`` steps (the paper: a rate of 1e-4 per step over
+    its 180 000 steps, started from 0; here from D's weights at the first update, and shorter, to suit
+    runs of ~10 000 steps). Buffers (the hidden layers' fixed g) are copied. Until the first update, eval
+    mode answers with D itself. O(#params) per update."""
+
+    def __init__(self, half_life: float = 1000.0, **kwargs):
+        super().__init__()
+        if not half_life > 0:
+            raise ValueError(f"the average's half-life must be a positive number of steps, got {half_life!r}")
+        self.D = ClassifierDiscriminator(**kwargs)
+        # the first update copies D (after its data-dependent initialisation): none here, before it
+        self.D_avg = AveragedModel(self.D, multi_avg_fn=get_ema_multi_avg_fn(0.5 ** (1.0 / half_life)))
+        for p in self.D_avg.parameters():
+            p.requires_grad = False
+
+    def update_average(self) -> None:
+        self.D_avg.update_parameters(self.D)
+
+    @property
+    def current(self) -> ClassifierDiscriminator:
+        """The network that answers now: D in training mode, the average in eval mode once it exists."""
+        if self.training or not int(self.D_avg.n_averaged.item()):
+            return self.D
+        return self.D_avg.module
+
+    def features(self, x):
+        return self.current.features(x)
+
+    def forward(self, x):
+        return self.current(x)
+
+
+def make_discriminator(config: dict) -> nn.Module:
+    """The run's D: averaged (``d_average_steps`` > 0, the default) or plain (0, and runs written before
+    the key existed, which were built without the average)."""
+    half_life = config.get("d_average_steps", 0)
+    return AveragedDiscriminator(half_life) if half_life else ClassifierDiscriminator()
+
+
 def mlp_generator(z_dim: int = 100, widths=(500, 500)) -> nn.Sequential:
     layers, width = [], z_dim
     for w in widths:
@@ -166,6 +216,10 @@ class SemiSupervised(Variant):
         f_fake = t.D.features(t.G(t.sample_z(n))).mean(0)
         loss = ((f_real - f_fake) ** 2).mean()
         return loss, {"loss_G": float(loss.item())}
+
+    def after_step(self, t) -> None:
+        if isinstance(t.D, AveragedDiscriminator):  # the average D answers with in eval mode
+            t.D.update_average()
 
 
 class SemiSupervisedBatches:
@@ -234,8 +288,8 @@ def _device(module) -> str:
 
 def supervised_baseline(batches: SemiSupervisedBatches, config: dict, steps: int) -> nn.Module:
     """The same D trained on the labelled images alone: ``steps`` Adam steps of CE on batches drawn from
-    them, with the run's batch size, learning rate and schedule, seeded by the run's seed. The global RNG
-    state is restored afterwards."""
+    them, with the run's batch size, learning rate and schedule, seeded by the run's seed, and averaged as
+    the run's D is (``make_discriminator``). The global RNG state is restored afterwards."""
     from ... import optim
     from ...creation import tensor
     from ...data.mnist import to_unit_range
@@ -245,8 +299,9 @@ def supervised_baseline(batches: SemiSupervisedBatches, config: dict, steps: int
     saved = get_rng_state()
     try:
         manual_seed(config["seed"])
-        D = ClassifierDiscriminator()
-        opt = optim.Adam(D.parameters(), lr=config["lr"], betas=tuple(config["betas"]))
+        D = make_discriminator(config)
+        opt = optim.Adam([p for p in D.parameters() if p.requires_grad], lr=config["lr"],
+                         betas=tuple(config["betas"]))  # fmt: skip
         rng = np.random.default_rng([config["seed"], 8])
         images, labels = batches.data.images, batches.data.labels
         for step in range(steps):
@@ -258,33 +313,45 @@ def supervised_baseline(batches: SemiSupervisedBatches, config: dict, steps: int
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if isinstance(D, AveragedDiscriminator):
+                D.update_average()
     finally:
         set_rng_state(saved)
     return D
 
 
 def evaluate(data, G, D, variant, config, n, seed, step) -> dict:
-    """D's accuracy on the held-out images, next to the supervised baseline trained for ``step`` steps."""
+    """D's accuracy on the held-out images, next to the supervised baseline trained for ``step`` steps.
+    With an averaged D the headline figures are the averages' (as the paper's), and the last step's
+    weights are reported beside them (``*_last``)."""
     batches = SemiSupervisedBatches(data, config["labeled"], config["seed"])
     hold = batches.holdout_idx
     images, labels = data.images[hold], data.labels[hold]
-    acc = accuracy(D, images, labels)
-    base = accuracy(supervised_baseline(batches, config, step).to(_device(D)), images, labels)
+    base_D = supervised_baseline(batches, config, step).to(_device(D))
+    acc, base = accuracy(D, images, labels), accuracy(base_D, images, labels)
     err, err_b = 1 - acc, 1 - base
     out = {
         "labeled": config["labeled"],
         "n_train": len(batches.train_idx),
         "n_heldout": len(hold),
+        "averaged": isinstance(D, AveragedDiscriminator),
         "accuracy": acc,
         "error": err,
         "baseline_accuracy": base,
         "baseline_error": err_b,
         "error_ratio": err_b / err if err > 0 else float("inf"),
     }
+    which = ""
+    if out["averaged"]:
+        out["error_last"] = 1 - accuracy(D.D, images, labels)
+        out["baseline_error_last"] = 1 - accuracy(base_D.D, images, labels)
+        last, last_b = 100 * out["error_last"], 100 * out["baseline_error_last"]
+        which = (f" (weights averaged, half-life {config['d_average_steps']} steps; the last step's: "
+                 f"{last:.2f} % and {last_b:.2f} %)")  # fmt: skip
     out["summary"] = (
         f"semi-supervised D: {100 * err:.2f} % error on {len(hold)} held-out images "
         f"({config['labeled']} labels, {len(batches.train_idx)} training images); the same D trained on "
-        f"the {config['labeled']} labelled images alone: {100 * err_b:.2f} %"
+        f"the {config['labeled']} labelled images alone: {100 * err_b:.2f} %{which}"
     )
     return out
 
@@ -292,11 +359,12 @@ def evaluate(data, G, D, variant, config, n, seed, step) -> dict:
 MODEL = ModelSpec(
     "sgan",
     "semi-supervised GAN: D a 10-class classifier from --labeled labels, feature matching (chapter 15)",
-    lambda config: (mlp_generator(config["z_dim"]), ClassifierDiscriminator()),
+    lambda config: (mlp_generator(config["z_dim"]), make_discriminator(config)),
     make_variant=lambda config: SemiSupervised(),
     make_batches=lambda data, config: SemiSupervisedBatches(data, config["labeled"], config["seed"]),
     defaults={
         "labeled": 100,
+        "d_average_steps": 1000,
         "batch_size": 100,
         "lr": 3e-3,
         "betas": [0.5, 0.999],
