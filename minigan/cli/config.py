@@ -53,6 +53,7 @@ FLOAT_MIN = {
     "lambda_identity": (0.0, False, False),
     "style_mixing": (0.0, False, False),
     "ema_kimg": (0.0, True, False),
+    "g_ema_kimg": (0.0, False, False),
     "rgb_init": (0.0, False, False),
 }
 # float hyper-parameters that are probabilities: at most 1 as well

@@ -229,3 +229,25 @@ def test_help_lists_the_models_of_each_dataset(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "mnist: dcgan (default), cgan, acgan, projection, sgan" in text
     assert "ring8, swissroll: gan (default)" in text
+
+
+@pytest.mark.parametrize("model", ["cgan", "projection"])
+def test_a_conditional_g_with_a_moving_average_resumes_bit_identically_and_samples_from_it(
+    tmp_path, data_2100, monkeypatch, model
+):
+    monkeypatch.setattr("minigan.cli.train.N_EVAL", 20)
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    ema = ("--set", "g_ema_kimg=0.1", "--ckpt-every", "2", "--log-every", "1")
+    assert train(data_2100, straight, model, 4, *ema) == 0
+    assert train(data_2100, resumed, model, 2, *ema) == 0
+    assert main(["train", "--out", str(resumed), "--steps", "4", "--resume", "--no-progress"]) == 0
+    assert_same_run(straight, resumed)
+    from minigan.cli.common import load_run
+    from minigan.gan.averaged import Averaged
+
+    run = load_run(straight)
+    assert isinstance(run.G, Averaged) and int(run.G.avg.n_averaged.item()) == 4
+    assert json.loads((straight / "config.json").read_text())["g_ema_kimg"] == 0.1
+    out = tmp_path / "x.npz"
+    assert main(["sample", str(straight), "--n", "10", "--labels", "all", "--out", str(out)]) == 0
+    assert np.load(out, allow_pickle=False)["images"].shape == (10, 1, 28, 28)

@@ -240,31 +240,31 @@ def test_averaged_d_answers_with_the_moving_average_in_eval_mode_and_d_in_traini
         return (rng.uniform(-1, 1, (n, 1, 28, 28)).astype(np.float32),) * 2 + (rng.integers(0, 10, n),)
 
     trained = [p for p in D.parameters() if p.requires_grad]
-    assert len(trained) == len(list(D.D.parameters()))  # the average has no gradients
+    assert len(trained) == len(list(D.net.parameters()))  # the average has no gradients
     t = Trainer(G, D, optim.Adam(G.parameters(), lr=1e-2), optim.Adam(trained, lr=1e-2), batch,
                 z_dim=Z, batch_size=16, variant=SemiSupervised())  # fmt: skip
     x = mg.tensor(batch(8)[0])
     D.eval()
     with mg.no_grad():
-        assert np.array_equal(D(x).numpy(), D.D(x).numpy())  # no average yet: D itself
+        assert np.array_equal(D(x).numpy(), D.net(x).numpy())  # no average yet: D itself
     D.train()
     t.step()  # the first update copies D, after its data-dependent initialisation
-    avg = dict(D.D_avg.module.named_parameters())
-    for name, p in D.D.named_parameters():
+    avg = dict(D.avg.module.named_parameters())
+    for name, p in D.net.named_parameters():
         assert np.array_equal(avg[name].detach().numpy(), p.detach().numpy())
     a0 = {k: v.detach().numpy().copy() for k, v in avg.items()}
     t.step()
     beta = 0.5 ** (1 / 2.0)  # half-life 2 steps
-    for name, p in D.D.named_parameters():
+    for name, p in D.net.named_parameters():
         want = beta * a0[name] + (1 - beta) * p.detach().numpy()
         np.testing.assert_allclose(avg[name].detach().numpy(), want, rtol=1e-5, atol=1e-7)
-    for name, b in D.D.named_buffers():  # the fixed g of the hidden layers: copied
-        assert np.array_equal(dict(D.D_avg.module.named_buffers())[name].numpy(), b.numpy())
+    for name, b in D.net.named_buffers():  # the fixed g of the hidden layers: copied
+        assert np.array_equal(dict(D.avg.module.named_buffers())[name].numpy(), b.numpy())
     D.eval()
     with mg.no_grad():
-        np.testing.assert_array_equal(D(x).numpy(), D.D_avg.module(x).numpy())
-        assert not np.array_equal(D(x).numpy(), D.D(x).numpy())
-    assert int(D.state_dict()["D_avg.n_averaged"].item()) == 2
+        np.testing.assert_array_equal(D(x).numpy(), D.avg.module(x).numpy())
+        assert not np.array_equal(D(x).numpy(), D.net(x).numpy())
+    assert int(D.state_dict()["avg.n_averaged"].item()) == 2
 
 
 def test_make_discriminator_keeps_runs_written_before_the_average_plain():

@@ -21,9 +21,10 @@ from ... import nn
 from ...autograd import no_grad
 from ...nn import functional as F
 from .. import losses
+from ..averaged import averaged_generator
 from ..dcgan import dcgan_init_, dcgan_trunk
 from ..registry import ModelSpec
-from .cgan import N_CLASSES, Conditional, LabelledBatches, LabelledGenerator
+from .cgan import CONDITIONAL_DEFAULTS, N_CLASSES, Conditional, LabelledBatches, LabelledGenerator
 
 
 class ACGAN(Conditional):
@@ -81,7 +82,8 @@ class AuxClassifierDiscriminator(nn.Module):
 def make_models(config: dict):
     """(G, D) of the acgan model for 28 x 28 single-channel images."""
     width = config.get("width", 64)
-    return LabelledGenerator(28, 1, config["z_dim"], width), AuxClassifierDiscriminator(28, 1, width)
+    G = averaged_generator(LabelledGenerator(28, 1, config["z_dim"], width), config)
+    return G, AuxClassifierDiscriminator(28, 1, width)
 
 
 MODEL = ModelSpec(
@@ -90,6 +92,6 @@ MODEL = ModelSpec(
     make_models,
     make_variant=lambda c: ACGAN(c["loss"], c["penalty"], c["gamma"], c["cls_weight"]),
     make_batches=lambda data, config: LabelledBatches(data),
-    defaults={"cls_weight": 1.0},
+    defaults={"cls_weight": 1.0, **CONDITIONAL_DEFAULTS},
     conditional=True,
 )

@@ -31,6 +31,7 @@ from ...autograd import Tensor, no_grad
 from ...creation import randint
 from ...nn import functional as F
 from .. import losses
+from ..averaged import update_averages
 from ..penalties import gradient_penalty, r1_penalty
 
 PENALTIES = (None, "wgan-gp", "r1")
@@ -70,7 +71,9 @@ class Variant:
         return G(z)
 
     def after_step(self, t) -> None:
-        """Bookkeeping after both moves of a step (StyleGAN: the moving average of G); none here."""
+        """Bookkeeping after both moves of a step: the moving averages of G and D where they are
+        ``Averaged`` (StyleGAN keeps its own average of G)."""
+        update_averages(t.G, t.D)
 
     def state_dict(self) -> dict:
         """The variant's own training state (none here; image pools or an EMA of G would go here)."""

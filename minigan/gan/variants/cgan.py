@@ -25,6 +25,7 @@ from ... import nn
 from ...autograd import no_grad
 from ...ops.indexing import cat
 from .. import losses
+from ..averaged import averaged_generator
 from ..dcgan import dcgan_discriminator, dcgan_generator, dcgan_init_
 from ..registry import ModelSpec
 from .base import Variant
@@ -106,10 +107,12 @@ def conditional_variant(config: dict) -> Conditional:
 
 def make_models(config: dict):
     """(G, D) of the cgan model for 28 x 28 single-channel images (MNIST, Fashion-MNIST)."""
-    return (
-        LabelledGenerator(28, 1, config["z_dim"], config.get("width", 64)),
-        LabelMapDiscriminator(28, 1, config.get("width", 64)),
-    )
+    G = LabelledGenerator(28, 1, config["z_dim"], config.get("width", 64))
+    return averaged_generator(G, config), LabelMapDiscriminator(28, 1, config.get("width", 64))
+
+
+# every conditional model may sample from a moving average of G (``minigan.gan.averaged``; 0: none)
+CONDITIONAL_DEFAULTS = {"g_ema_kimg": 0.0}
 
 
 MODEL = ModelSpec(
@@ -118,5 +121,6 @@ MODEL = ModelSpec(
     make_models,
     make_variant=conditional_variant,
     make_batches=lambda data, config: LabelledBatches(data),
+    defaults=CONDITIONAL_DEFAULTS,
     conditional=True,
 )

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from ... import nn
 from ...nn import init
+from ..averaged import averaged_generator
 from ..dcgan import _stages, dcgan_init_, dcgan_trunk
 from ..registry import ModelSpec
-from .cgan import N_CLASSES, LabelledBatches, conditional_variant
+from .cgan import CONDITIONAL_DEFAULTS, N_CLASSES, LabelledBatches, conditional_variant
 
 
 class ConditionalBatchNorm(nn.Module):
@@ -88,7 +89,8 @@ class ProjectionDiscriminator(nn.Module):
 def make_models(config: dict):
     """(G, D) of the projection model for 28 x 28 single-channel images."""
     width = config.get("width", 64)
-    return ProjectionGenerator(28, 1, config["z_dim"], width), ProjectionDiscriminator(28, 1, width)
+    G = averaged_generator(ProjectionGenerator(28, 1, config["z_dim"], width), config)
+    return G, ProjectionDiscriminator(28, 1, width)
 
 
 MODEL = ModelSpec(
@@ -97,5 +99,6 @@ MODEL = ModelSpec(
     make_models,
     make_variant=conditional_variant,
     make_batches=lambda data, config: LabelledBatches(data),
+    defaults=CONDITIONAL_DEFAULTS,
     conditional=True,
 )

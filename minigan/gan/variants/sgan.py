@@ -46,8 +46,8 @@ from ...autograd import no_grad
 from ...creation import ones, randn, tensor, zeros
 from ...nn import functional as F
 from ...ops.linear import linear
-from ...optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from .. import losses
+from ..averaged import Averaged
 from ..registry import ModelSpec
 from .base import Variant
 
@@ -126,43 +126,18 @@ class ClassifierDiscriminator(nn.Module):
         return self.head(self.noise(self.body(x)))
 
 
-class AveragedDiscriminator(nn.Module):
-    """The classifier D (``.D``, trained) and an exponential moving average of its weights (``.D_avg``,
-    no gradients), which answers in eval mode: the paper's code scores test images with averaged
-    weights too (Polyak averaging). The game's D keeps moving while G chases it; the average sits near
-    the middle of that motion, and its class boundaries move much less from step to step.
-
-    ``update_average()`` (after every step): theta_avg <- beta theta_avg + (1 - beta) theta with
-    beta = 0.5^(1 / half_life), a half-life of ``half_life`` steps (the paper: a rate of 1e-4 per step over
-    its 180 000 steps, started from 0; here from D's weights at the first update, and shorter, to suit
-    runs of ~10 000 steps). Buffers (the hidden layers' fixed g) are copied. Until the first update, eval
-    mode answers with D itself. O(#params) per update."""
+class AveragedDiscriminator(Averaged):
+    """The classifier D (``.net``, trained) and the moving average of its weights (``.avg``), which
+    answers in eval mode (``minigan.gan.averaged``): the paper's code scores test images with averaged
+    weights too. Its half-life here is in steps (the paper: a rate of 1e-4 per step from 0 over its
+    180 000 steps; here from D's weights at the first update, which follows D's data-dependent
+    initialisation, and shorter, to suit runs of ~10 000 steps)."""
 
     def __init__(self, half_life: float = 1000.0, **kwargs):
-        super().__init__()
-        if not half_life > 0:
-            raise ValueError(f"the average's half-life must be a positive number of steps, got {half_life!r}")
-        self.D = ClassifierDiscriminator(**kwargs)
-        # the first update copies D (after its data-dependent initialisation): none here, before it
-        self.D_avg = AveragedModel(self.D, multi_avg_fn=get_ema_multi_avg_fn(0.5 ** (1.0 / half_life)))
-        for p in self.D_avg.parameters():
-            p.requires_grad = False
-
-    def update_average(self) -> None:
-        self.D_avg.update_parameters(self.D)
-
-    @property
-    def current(self) -> ClassifierDiscriminator:
-        """The network that answers now: D in training mode, the average in eval mode once it exists."""
-        if self.training or not int(self.D_avg.n_averaged.item()):
-            return self.D
-        return self.D_avg.module
+        super().__init__(ClassifierDiscriminator(**kwargs), half_life)
 
     def features(self, x):
         return self.current.features(x)
-
-    def forward(self, x):
-        return self.current(x)
 
 
 def make_discriminator(config: dict) -> nn.Module:
@@ -216,10 +191,6 @@ class SemiSupervised(Variant):
         f_fake = t.D.features(t.G(t.sample_z(n))).mean(0)
         loss = ((f_real - f_fake) ** 2).mean()
         return loss, {"loss_G": float(loss.item())}
-
-    def after_step(self, t) -> None:
-        if isinstance(t.D, AveragedDiscriminator):  # the average D answers with in eval mode
-            t.D.update_average()
 
 
 class SemiSupervisedBatches:
@@ -343,8 +314,8 @@ def evaluate(data, G, D, variant, config, n, seed, step) -> dict:
     }
     which = ""
     if out["averaged"]:
-        out["error_last"] = 1 - accuracy(D.D, images, labels)
-        out["baseline_error_last"] = 1 - accuracy(base_D.D, images, labels)
+        out["error_last"] = 1 - accuracy(D.net, images, labels)
+        out["baseline_error_last"] = 1 - accuracy(base_D.net, images, labels)
         last, last_b = 100 * out["error_last"], 100 * out["baseline_error_last"]
         which = (f" (weights averaged, half-life {config['d_average_steps']} steps; the last step's: "
                  f"{last:.2f} % and {last_b:.2f} %)")  # fmt: skip
