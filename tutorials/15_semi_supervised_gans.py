@@ -246,7 +246,10 @@ save(fig, "15_feature_matching_samples.png")
 # 8 000 images. While this chapter was written, a 1 250-step run with 100 labels (the recipe above, the
 # learning rate decaying over 3 000 steps) was at 18.4 % error on the 2 000 held-out images and still
 # falling, after 29.6 % at step 250 and 20.4 % at step 1 000; without weight normalisation the error
-# stayed near 27 %. The semi-supervised part of the training is slow: D learns to separate real from
+# stayed near 27 %. The full `minigan train --data mnist --split test --model sgan --labeled 100` run
+# (12 000 steps, averaged D; 26 min on one core of a 2-core AMD EPYC) ends at 5.45 % error (the last
+# step's weights: 5.00 %) against 24.70 % for the labels alone: 4.5 times fewer errors, still short of
+# the paper's 0.93 % with 60 000 unlabelled images. The semi-supervised part of the training is slow: D learns to separate real from
 # fake within a few hundred steps, and the classes' boundaries keep moving long after.
 #
 # ## Summary
