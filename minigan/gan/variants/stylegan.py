@@ -36,7 +36,7 @@ DEFAULTS = {
     "lr": 0.002,
     "betas": [0.0, 0.99],
     "penalty": "r1",
-    "gamma": 0.01,  # NVlabs' CIFAR-10 setting; ADA's rule 0.0002 * 28^2 / 32 gives 0.005
+    "gamma": 1.0,  # the DCGAN default's R1 weight (NVlabs: 0.01); it balanced the classes: chapter 14
     "lr_decay_steps": 0,
     "z_dim": 128,
     "w_dim": 128,
