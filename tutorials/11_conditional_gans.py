@@ -189,6 +189,9 @@ for name, (G, D) in pairs.items():
 # The recipe is `minigan train --data mnist`'s: the DCGAN networks and Adam(2e-4, (0.5, 0.999)), the
 # non-saturating loss, R1 on real data (gamma 1, chapter 08) and a learning rate falling linearly to 10 %
 # over 12 000 steps. The variant carries the loss and the penalty; the loop is the same for all three.
+# (`minigan train ... --set g_ema_kimg=10` also keeps a moving average of G's weights and samples from it,
+# as BigGAN does: `minigan/gan/averaged.py`, the same wrapper chapter 15 uses for its D. This chapter's
+# runs sample from G itself.)
 
 
 # %%

@@ -76,7 +76,8 @@ class Variant:
         update_averages(t.G, t.D)
 
     def state_dict(self) -> dict:
-        """The variant's own training state (none here; image pools or an EMA of G would go here)."""
+        """The variant's own training state (none here; CycleGAN's image pools go here; moving averages
+        live in the networks, ``minigan.gan.averaged``)."""
         return {}
 
     def load_state_dict(self, state: dict) -> None:

@@ -47,7 +47,7 @@ from ...creation import ones, randn, tensor, zeros
 from ...nn import functional as F
 from ...ops.linear import linear
 from .. import losses
-from ..averaged import Averaged
+from ..averaged import Averaged, update_averages
 from ..registry import ModelSpec
 from .base import Variant
 
@@ -284,8 +284,7 @@ def supervised_baseline(batches: SemiSupervisedBatches, config: dict, steps: int
             opt.zero_grad()
             loss.backward()
             opt.step()
-            if isinstance(D, AveragedDiscriminator):
-                D.update_average()
+            update_averages(D)
     finally:
         set_rng_state(saved)
     return D
