@@ -25,6 +25,8 @@ betas (0.5, 0.999), batch 64, the non-saturating loss):
                (Lin et al. 2018)
     mbstd      + a minibatch standard deviation feature map before D's last layer (Karras et al. 2018)
     unrolled5  G's loss through 5 look-ahead D steps (Metz et al. 2017, the surrogate; variants/unrolled.py)
+    r1-ema     r1, sampled from a moving average of G's weights, half-life 10 000 images (``--set
+               g_ema_kimg=10``; Karras et al. 2018 and 2019, BigGAN; ``minigan.gan.averaged``)
 
 Cost: a run costs what ``minigan train`` costs for its steps (about 0.3 s per DCGAN step on one core of
 a 2-core x86 CPU; wgan-gp's 5 D steps about 3x that, unrolled5 about 4x) plus its evaluation.
@@ -69,6 +71,7 @@ IMAGE_RECIPES = {
     "pac2": ["--penalty", "none", "--pack", "2", "--batch-size", "128"],
     "mbstd": ["--penalty", "none", "--mbstd"],
     "unrolled5": ["--penalty", "none", "--unrolled", "5"],
+    "r1-ema": ["--penalty", "r1", "--gamma", "1", "--set", "g_ema_kimg=10"],
     "pix2pix": ["--model", "pix2pix"],  # the paired tasks (chapter 12): GAN + 100 L1
     "l1": ["--model", "l1"],  # the same U-Net on the L1 loss alone
 }

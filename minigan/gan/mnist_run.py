@@ -13,7 +13,8 @@ What the trainer gets from here (see ``registry.py`` for the interface):
 - ``models``: ``dcgan`` (the default), the DCGAN pair of ``dcgan.py`` with N(0, 0.02) initialisation
   (drawn from minigan's default generator, which the trainer seeds; chapter 10's options of D:
   ``--mbstd`` the minibatch-std layer, ``--spectral-norm`` spectral norm and no batch norm, ``--pack M``
-  PacGAN packing); the conditional models ``cgan``,
+  PacGAN packing; ``--set g_ema_kimg=K`` samples and evaluates a moving average of G's weights with a
+  half-life of K thousand images, ``minigan.gan.averaged``, off by default); the conditional models ``cgan``,
   ``acgan``, ``projection`` and the semi-supervised ``sgan`` of ``variants/`` (chapters 11 and 15).
 - ``defaults``: the DCGAN recipe (batch 64, Adam(2e-4, (0.5, 0.999)), non-saturating loss, z in R^100)
   plus R1 on D (gamma 1) and a learning rate decaying linearly to 10 % over 12 000 steps: on the MNIST
@@ -34,12 +35,15 @@ import numpy as np
 from ..data.mnist import load_mnist, to_unit_range
 from ..random import default_generator
 from . import registry
+from .averaged import averaged_generator
 from .dcgan import dcgan
 from .registry import ModelSpec
 from .variants import acgan, cgan, projection, sgan, stylegan
 
 # chapter 10's options of the DCGAN discriminator (``dcgan.dcgan``), off by default
 DCGAN_OPTIONS = {"mbstd": False, "spectral_norm": False, "pack": 1}
+# the DCGAN's settings: its options, and a moving average of G to sample from (0: none, minigan.gan.averaged)
+DCGAN_DEFAULTS = {**DCGAN_OPTIONS, "g_ema_kimg": 0.0}
 
 IMAGE_DEFAULTS = {
     "steps": 12000,  # the quality budget of the README (which gives its time)
@@ -112,7 +116,8 @@ def make_models(config: dict):
             f"{config['data']} images are 28 x 28; image_size {config['image_size']} does not fit"
         )
     options = {key: config.get(key, default) for key, default in DCGAN_OPTIONS.items()}
-    return dcgan(28, 1, config["z_dim"], config.get("width", 64), **options)
+    G, D = dcgan(28, 1, config["z_dim"], config.get("width", 64), **options)
+    return averaged_generator(G, config), D
 
 
 def eval_problem(data: ImageSampler) -> str | None:
@@ -192,7 +197,7 @@ for _name, _desc in [
             make_data=make_data,
             models=(
                 ModelSpec(
-                    "dcgan", "unconditional DCGAN (chapter 08)", make_models, defaults=dict(DCGAN_OPTIONS)
+                    "dcgan", "unconditional DCGAN (chapter 08)", make_models, defaults=dict(DCGAN_DEFAULTS)
                 ),
                 cgan.MODEL,
                 acgan.MODEL,

@@ -19,7 +19,8 @@ What the trainer gets from here (see ``registry.py`` for the interface):
   (n, 3, 28, 28) in [-1, 1]. The sampler holds no random state: the same generator state gives the same
   batch, and a resumed run continues the same stream. There are 10 000^3 possible images (test split).
 - ``models``: ``dcgan`` only, the DCGAN pair of ``dcgan.py`` with 3 input / output channels (chapter
-  10's options of D, ``--mbstd``, ``--spectral-norm``, ``--pack M``, as for mnist); it is unconditional
+  10's options of D, ``--mbstd``, ``--spectral-norm``, ``--pack M``, and the averaged G of ``--set
+  g_ema_kimg=K``, as for mnist); it is unconditional
   (``minigan sample --labels`` is refused).
 - ``defaults``: those of MNIST (``mnist_run.IMAGE_DEFAULTS``).
 - ``evaluate``: the mode count of ``metrics/stacked.py`` with the cached minigan-trained MNIST classifier of
@@ -43,8 +44,9 @@ from ..data.mnist import load_mnist, to_unit_range
 from ..metrics import stacked as metrics
 from ..random import default_generator
 from . import registry
+from .averaged import averaged_generator
 from .dcgan import dcgan
-from .mnist_run import DCGAN_OPTIONS, IMAGE_DEFAULTS
+from .mnist_run import DCGAN_DEFAULTS, DCGAN_OPTIONS, IMAGE_DEFAULTS
 from .mnist_run import eval_problem as _mnist_eval_problem
 from .registry import ModelSpec
 
@@ -105,7 +107,8 @@ def make_models(config: dict):
     if config.get("image_size", 28) != 28:
         raise ValueError(f"{NAME} images are 28 x 28; image_size {config['image_size']} does not fit")
     options = {key: config.get(key, default) for key, default in DCGAN_OPTIONS.items()}
-    return dcgan(28, metrics.N_CHANNELS, config["z_dim"], config.get("width", 64), **options)
+    G, D = dcgan(28, metrics.N_CHANNELS, config["z_dim"], config.get("width", 64), **options)
+    return averaged_generator(G, config), D
 
 
 def eval_problem(data: StackedSampler) -> str | None:
@@ -206,7 +209,7 @@ SPEC = registry.register(
                 "dcgan",
                 "unconditional DCGAN with 3 channels (chapter 10)",
                 make_models,
-                defaults=dict(DCGAN_OPTIONS),
+                defaults=dict(DCGAN_DEFAULTS),
             ),
         ),
         defaults=dict(IMAGE_DEFAULTS),

@@ -231,8 +231,8 @@ def test_help_lists_the_models_of_each_dataset(capsys):
     assert "ring8, swissroll: gan (default)" in text
 
 
-@pytest.mark.parametrize("model", ["cgan", "projection"])
-def test_a_conditional_g_with_a_moving_average_resumes_bit_identically_and_samples_from_it(
+@pytest.mark.parametrize("model", ["dcgan", "cgan", "projection"])
+def test_a_g_with_a_moving_average_resumes_bit_identically_and_samples_from_it(
     tmp_path, data_2100, monkeypatch, model
 ):
     monkeypatch.setattr("minigan.cli.train.N_EVAL", 20)
@@ -248,6 +248,11 @@ def test_a_conditional_g_with_a_moving_average_resumes_bit_identically_and_sampl
     run = load_run(straight)
     assert isinstance(run.G, Averaged) and int(run.G.avg.n_averaged.item()) == 4
     assert json.loads((straight / "config.json").read_text())["g_ema_kimg"] == 0.1
+    if model == "dcgan":  # unconditional: .npy
+        out = tmp_path / "x.npy"
+        assert main(["sample", str(straight), "--n", "10", "--out", str(out)]) == 0
+        assert np.load(out, allow_pickle=False).shape == (10, 1, 28, 28)
+        return
     out = tmp_path / "x.npz"
     assert main(["sample", str(straight), "--n", "10", "--labels", "all", "--out", str(out)]) == 0
     assert np.load(out, allow_pickle=False)["images"].shape == (10, 1, 28, 28)

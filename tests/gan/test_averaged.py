@@ -48,3 +48,17 @@ def test_averaged_generator_converts_thousands_of_images_to_steps():
     assert averaged_generator(G, {"g_ema_kimg": 0.0, "batch_size": 64}) is G
     a = averaged_generator(G, {"g_ema_kimg": 10.0, "batch_size": 64})
     assert isinstance(a, Averaged) and a.half_life == pytest.approx(10_000 / 64)
+
+
+@pytest.mark.parametrize("data", ["mnist", "stacked-mnist"])
+def test_the_unconditional_dcgan_averages_g_only_when_asked(data):
+    from minigan.gan import registry
+
+    spec = registry.get(data)
+    model = spec.model(None)
+    assert model.defaults["g_ema_kimg"] == 0.0
+    config = {**spec.defaults, **model.defaults, "data": data}
+    G, _ = model.make_models(config)
+    assert not isinstance(G, Averaged)
+    G, _ = model.make_models({**config, "g_ema_kimg": 10.0})
+    assert isinstance(G, Averaged) and G.half_life == pytest.approx(10_000 / config["batch_size"])
