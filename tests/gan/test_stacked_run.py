@@ -159,7 +159,7 @@ def test_evaluate_refuses_what_it_cannot_judge(big):
 
 def test_mbstd_adds_the_minibatch_std_map_to_d():
     spec = registry.get("stacked-mnist")
-    assert spec.model().defaults == {"mbstd": False, "spectral_norm": False, "pack": 1}
+    assert spec.model().defaults == {"mbstd": False, "spectral_norm": False, "pack": 1, "g_ema_kimg": 0.0}
     config = {"data": "stacked-mnist", "z_dim": 4, "width": 4, "mbstd": True}
     _, D = spec.model().make_models(config)
     _, plain = spec.model().make_models({**config, "mbstd": False})
