@@ -115,8 +115,14 @@ def make_models(config: dict):
         raise ValueError(
             f"{config['data']} images are 28 x 28; image_size {config['image_size']} does not fit"
         )
+    return dcgan_pair(config, 1)
+
+
+def dcgan_pair(config: dict, channels: int):
+    """The DCGAN (G, D) for 28 x 28 images of ``channels`` channels with the run's options of D, G
+    averaged when ``g_ema_kimg`` asks for it (shared by mnist and stacked-mnist)."""
     options = {key: config.get(key, default) for key, default in DCGAN_OPTIONS.items()}
-    G, D = dcgan(28, 1, config["z_dim"], config.get("width", 64), **options)
+    G, D = dcgan(28, channels, config["z_dim"], config.get("width", 64), **options)
     return averaged_generator(G, config), D
 
 

@@ -44,9 +44,7 @@ from ..data.mnist import load_mnist, to_unit_range
 from ..metrics import stacked as metrics
 from ..random import default_generator
 from . import registry
-from .averaged import averaged_generator
-from .dcgan import dcgan
-from .mnist_run import DCGAN_DEFAULTS, DCGAN_OPTIONS, IMAGE_DEFAULTS
+from .mnist_run import DCGAN_DEFAULTS, IMAGE_DEFAULTS, dcgan_pair
 from .mnist_run import eval_problem as _mnist_eval_problem
 from .registry import ModelSpec
 
@@ -106,9 +104,7 @@ def make_data(config: dict) -> StackedSampler:
 def make_models(config: dict):
     if config.get("image_size", 28) != 28:
         raise ValueError(f"{NAME} images are 28 x 28; image_size {config['image_size']} does not fit")
-    options = {key: config.get(key, default) for key, default in DCGAN_OPTIONS.items()}
-    G, D = dcgan(28, metrics.N_CHANNELS, config["z_dim"], config.get("width", 64), **options)
-    return averaged_generator(G, config), D
+    return dcgan_pair(config, metrics.N_CHANNELS)
 
 
 def eval_problem(data: StackedSampler) -> str | None:

@@ -59,7 +59,7 @@ def hole_bound(images, labels, epochs: int = 40, width: int = 32, hidden: int = 
     model = mnist_classifier(width, hidden, DEFAULT_CONFIG["dropout"], channels=2)
     opt = optim.Adam(model.parameters(), lr=DEFAULT_CONFIG["lr_max"])
     rng = np.random.default_rng([seed, 12])
-    x_train = to_unit_range(images[train_idx])  # (N, 1, 28, 28) in [-1, 1]
+    x_train, y_train = to_unit_range(images[train_idx]), labels[train_idx]  # x (N, 1, 28, 28) in [-1, 1]
     batch = DEFAULT_CONFIG["batch_size"]
     n_batches = max(1, len(train_idx) // batch)
     total, step, t0 = epochs * n_batches, 0, time.perf_counter()
@@ -71,7 +71,7 @@ def hole_bound(images, labels, epochs: int = 40, width: int = 32, hidden: int = 
             for group in opt.param_groups:
                 group["lr"] = one_cycle_lr(step, total, DEFAULT_CONFIG["lr_max"], DEFAULT_CONFIG["warmup"])
             x = random_shift(inpaint_input(x_train[idx], rng, hole), DEFAULT_CONFIG["max_shift"], rng)
-            loss = F.cross_entropy(model(tensor(x)), tensor(labels[train_idx][idx]))
+            loss = F.cross_entropy(model(tensor(x)), tensor(y_train[idx]))
             opt.zero_grad()
             loss.backward()
             opt.step()
