@@ -46,6 +46,7 @@ FLOAT_MIN = {
     "lr": (0.0, True, False),
     "gamma": (0.0, False, True),
     "cls_weight": (0.0, False, False),
+    "cls_fake_weight": (0.0, False, False),
     "unrolled_lr": (0.0, True, True),
     "lr_final": (0.0, False, False),
     "lambda_l1": (0.0, False, False),

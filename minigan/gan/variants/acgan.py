@@ -4,12 +4,18 @@ Instead of being shown the label, D is asked for it. D has two heads on one trun
 d(x) and class logits c(x) (10-way), and BOTH players add the class cross-entropy CE:
 
     D step:  (x, y) ~ data;  fake = G(z, y) as a constant
-             L_D = d_loss(d(x), d(fake)) + w * [CE(c(x), y) + CE(c(fake), y)]   [+ penalty on d]
+             L_D = d_loss(d(x), d(fake)) + w * [CE(c(x), y) + w_f * CE(c(fake), y)]   [+ penalty on d]
     G step:  y ~ uniform;  fake = G(z, y);  L_G = g_loss(d(fake)) + w * CE(c(fake), y)
 
 So G is rewarded for images D classifies as the class asked for, on top of looking real. ``w`` is the
 config's ``cls_weight`` (1, as in the paper). The record adds ``cls_D`` (the bracket above), ``cls_G``
 and ``acc_real`` (D's class accuracy on the real batch).
+
+``w_f`` is ``cls_fake_weight``: 1 in the paper, where D also learns to name G's fakes by the label they were
+drawn for. That lets the two players agree on a private code: once D has learnt how G draws a "2", G is
+paid for drawing it that way even when it looks like a 7 to anyone else. With ``w_f = 0`` the class head
+is a classifier of real digits only, so G is paid only for fakes that a real-digit classifier names
+correctly, which is what conditional accuracy measures (chapter 11 compares the two).
 
 Models: G is the cgan generator (embedding joined to z, ``cgan.py``); D is the DCGAN discriminator with
 its last Linear split into the two heads, each reading the same (N, 128 * 7 * 7) trunk features.
@@ -33,9 +39,9 @@ class ACGAN(Conditional):
     name = "acgan"
     labels_to_D = False
 
-    def __init__(self, loss="nonsaturating", penalty=None, gamma=None, cls_weight: float = 1.0):
+    def __init__(self, loss="nonsaturating", penalty=None, gamma=None, cls_weight=1.0, cls_fake_weight=1.0):
         super().__init__(loss, penalty, gamma)
-        self.cls_weight = float(cls_weight)
+        self.cls_weight, self.cls_fake_weight = float(cls_weight), float(cls_fake_weight)
 
     def d_loss(self, t, batch):
         x, y = batch
@@ -50,7 +56,9 @@ class ACGAN(Conditional):
         real, pen = self.real_output(d_real, x)
         fake, c_fake = t.D(x_fake)
         loss = losses.d_loss(self.loss, real, fake)
-        cls = F.cross_entropy(heads["real"], y) + F.cross_entropy(c_fake, y)
+        cls = F.cross_entropy(heads["real"], y)
+        if self.cls_fake_weight:  # 0: the class head never learns from fakes (module docstring)
+            cls = cls + self.cls_fake_weight * F.cross_entropy(c_fake, y)
         pen = self.fake_penalty(lambda v: t.D(v)[0], x, x_fake, pen)
         total = loss + self.cls_weight * cls
         record = self.adversarial_record(loss, pen, real, fake)
@@ -90,8 +98,11 @@ MODEL = ModelSpec(
     "acgan",
     "auxiliary-classifier GAN: D also predicts the class, both players add its cross-entropy (chapter 11)",
     make_models,
-    make_variant=lambda c: ACGAN(c["loss"], c["penalty"], c["gamma"], c["cls_weight"]),
+    # runs from before cls_fake_weight existed keep the paper's fake term
+    make_variant=lambda c: ACGAN(
+        c["loss"], c["penalty"], c["gamma"], c["cls_weight"], c.get("cls_fake_weight", 1.0)
+    ),
     make_batches=lambda data, config: LabelledBatches(data),
-    defaults={"cls_weight": 1.0, **CONDITIONAL_DEFAULTS},
+    defaults={"cls_weight": 1.0, "cls_fake_weight": 1.0, **CONDITIONAL_DEFAULTS},
     conditional=True,
 )
