@@ -21,6 +21,7 @@ from minigan.gan.variants.sgan import (
     make_discriminator,
     real_fake_logit,
 )
+from minigan.nn import functional as F
 
 LEGACY = Path(__file__).with_name("legacy_records.json")
 
@@ -130,6 +131,22 @@ def test_acgan_class_head_learns_the_labels():
     records = [t.step() for _ in range(40)]
     assert np.mean([r["cls_D"] for r in records[-5:]]) < 0.5 * np.mean([r["cls_D"] for r in records[:5]])
     assert np.mean([r["acc_real"] for r in records[-5:]]) > 0.8
+
+
+@pytest.mark.parametrize("w_f", [0.0, 1.0])
+def test_acgan_class_loss_of_d_takes_the_fakes_with_their_weight(w_f):
+    """cls_D = CE(c(x), y) + w_f * CE(c(fake), y): with w_f = 0 the class head sees real digits only."""
+    G, D = conditional_pair("acgan")
+    t = trainer_for(ACGAN(cls_fake_weight=w_f), G, D)
+    x, y = labelled_data(16, np.random.default_rng(3))
+    x, y = mg.tensor(x), mg.tensor(y)
+    _, record = t.variant.d_loss(t, (x, y))
+    with mg.no_grad():
+        ce_real = float(F.cross_entropy(D(x)[1], y).item())
+    if w_f == 0:
+        assert record["cls_D"] == pytest.approx(ce_real, rel=1e-6)
+    else:  # the fake term is there, and positive
+        assert record["cls_D"] > ce_real + 1e-3
 
 
 def test_projection_discriminator_is_psi_plus_inner_product():
