@@ -166,6 +166,30 @@ def holdout_split(n: int, n_holdout: int, seed: int) -> tuple[np.ndarray, np.nda
     return np.sort(perm[n_holdout:]), np.sort(perm[:n_holdout])
 
 
+def fit(model, batches, n_batches: int, epochs: int, transform, cfg: dict, on_epoch=None) -> None:
+    """Train ``model`` by cross-entropy for ``epochs`` passes over ``batches()`` (a fresh iterable of
+    (x (B, C, 28, 28) float32, y (B,) int64) per pass, ``n_batches`` long), each x through ``transform``
+    first (the random shifts, and whatever else the caller's inputs need); Adam at ``cfg["lr_max"]`` with
+    the one-cycle rate over ``epochs * n_batches`` steps. ``on_epoch(epoch, losses)`` after each pass,
+    with that pass's per-step losses. Shared by ``train_classifier`` and ``hole_bound``."""
+    opt = optim.Adam(model.parameters(), lr=cfg["lr_max"])
+    total, step = epochs * n_batches, 0
+    for epoch in range(epochs):
+        model.train()  # on_epoch may have scored the model in eval mode
+        losses = []
+        for xb, yb in batches():
+            for group in opt.param_groups:
+                group["lr"] = one_cycle_lr(step, total, cfg["lr_max"], cfg["warmup"])
+            loss = F.cross_entropy(model(tensor(transform(xb))), tensor(yb))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.item()))
+            step += 1
+        if on_epoch is not None:
+            on_epoch(epoch, losses)
+
+
 def train_classifier(images, labels, config: dict | None = None, log=None) -> Classifier:
     """Train the classifier with minigan on ``images`` (N, 28, 28) uint8 and ``labels`` (N,); with
     ``config["channels"] = 3``, colour images (N, 3, 28, 28) uint8.
@@ -179,29 +203,23 @@ def train_classifier(images, labels, config: dict | None = None, log=None) -> Cl
     train_idx, hold_idx = holdout_split(len(images), cfg["n_holdout"], cfg["seed"])
     manual_seed(cfg["seed"])
     model = _network(cfg)
-    opt = optim.Adam(model.parameters(), lr=cfg["lr_max"])
     x_train = to_unit_range(images[train_idx])
     loader = DataLoader(x_train, labels[train_idx], batch_size=cfg["batch_size"], seed=cfg["seed"])
     rng = np.random.default_rng([cfg["seed"], 3])
     clf = Classifier(model, cfg, holdout_idx=hold_idx)
-    total, step, t0 = cfg["epochs"] * len(loader), 0, time.perf_counter()
-    for epoch in range(cfg["epochs"]):
-        model.train()
-        losses = []
-        for xb, yb in loader:
-            for group in opt.param_groups:
-                group["lr"] = one_cycle_lr(step, total, cfg["lr_max"], cfg["warmup"])
-            loss = F.cross_entropy(model(tensor(random_shift(xb, cfg["max_shift"], rng))), tensor(yb))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.item()))
-            step += 1
+    t0 = time.perf_counter()
+
+    def score(epoch, losses):
         acc = clf.score(images[hold_idx], labels[hold_idx])
         clf.history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "holdout_accuracy": acc})
         if log:
             log(f"classifier epoch {epoch + 1}/{cfg['epochs']}: loss {np.mean(losses):.4f}, "
                 f"held-out accuracy {100 * acc:.2f} % ({time.perf_counter() - t0:.0f} s)")  # fmt: skip
+
+    def shifted(x):
+        return random_shift(x, cfg["max_shift"], rng)
+
+    fit(model, lambda: loader, len(loader), cfg["epochs"], shifted, cfg, score)
     clf.accuracy, clf.seconds = clf.history[-1]["holdout_accuracy"], time.perf_counter() - t0
     return clf
 

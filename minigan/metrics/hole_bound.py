@@ -28,20 +28,10 @@ import time
 
 import numpy as np
 
-from .. import optim
-from ..creation import tensor
 from ..data.mnist import to_unit_range
 from ..data.paired import inpaint_input
-from ..nn import functional as F
 from ..random import manual_seed
-from .classifier import (
-    DEFAULT_CONFIG,
-    Classifier,
-    holdout_split,
-    mnist_classifier,
-    one_cycle_lr,
-    random_shift,
-)
+from .classifier import DEFAULT_CONFIG, Classifier, fit, holdout_split, mnist_classifier, random_shift
 
 
 def hole_bound(images, labels, epochs: int = 40, width: int = 32, hidden: int = 128, hole: int = 14,
@@ -57,28 +47,26 @@ def hole_bound(images, labels, epochs: int = 40, width: int = 32, hidden: int = 
     train_idx, hold_idx = holdout_split(len(images), n_holdout, DEFAULT_CONFIG["seed"])
     manual_seed(seed)
     model = mnist_classifier(width, hidden, DEFAULT_CONFIG["dropout"], channels=2)
-    opt = optim.Adam(model.parameters(), lr=DEFAULT_CONFIG["lr_max"])
-    rng = np.random.default_rng([seed, 12])
+    rng = np.random.default_rng([seed, 12])  # one stream for the order, the holes and the shifts
     x_train, y_train = to_unit_range(images[train_idx]), labels[train_idx]  # x (N, 1, 28, 28) in [-1, 1]
     batch = DEFAULT_CONFIG["batch_size"]
     n_batches = max(1, len(train_idx) // batch)
-    total, step, t0 = epochs * n_batches, 0, time.perf_counter()
-    for epoch in range(epochs):
-        model.train()
+    t0 = time.perf_counter()
+
+    def batches():  # a fresh order every pass; the last partial batch is dropped
         order = rng.permutation(len(train_idx))
         for b in range(n_batches):
             idx = order[b * batch : (b + 1) * batch]
-            for group in opt.param_groups:
-                group["lr"] = one_cycle_lr(step, total, DEFAULT_CONFIG["lr_max"], DEFAULT_CONFIG["warmup"])
-            x = random_shift(inpaint_input(x_train[idx], rng, hole), DEFAULT_CONFIG["max_shift"], rng)
-            loss = F.cross_entropy(model(tensor(x)), tensor(y_train[idx]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            step += 1
+            yield x_train[idx], y_train[idx]
+
+    def holed(x):  # a fresh hole for every image in every batch, then the classifier's shifts
+        return random_shift(inpaint_input(x, rng, hole), DEFAULT_CONFIG["max_shift"], rng)
+
+    def report(epoch, losses):
         if log:
-            seconds = time.perf_counter() - t0
-            log(f"epoch {epoch + 1}/{epochs}: loss {float(loss.item()):.4f} ({seconds:.0f} s)")
+            log(f"epoch {epoch + 1}/{epochs}: loss {losses[-1]:.4f} ({time.perf_counter() - t0:.0f} s)")
+
+    fit(model, batches, n_batches, epochs, holed, DEFAULT_CONFIG, report)
     clf = Classifier(model, {"channels": 2})
     x_hold = to_unit_range(images[hold_idx])
     accs = [
