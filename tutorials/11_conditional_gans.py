@@ -136,13 +136,18 @@ print(inspect.getsource(Unconditional.d_loss))
 # class as a second input channel, so every convolution can compare the image with its label.
 #
 # **ACGAN.** D is the DCGAN discriminator with two heads on one trunk: a real / fake logit $d(x)$ and class
-# logits $c(x)$. With CE the cross-entropy and $w = 1$,
+# logits $c(x)$. With CE the cross-entropy, $w = 1$ and $w_f = 1$ (the paper's),
 #
-# $$L_D = \ell_D\big(d(x), d(\tilde x)\big) + w\,[\mathrm{CE}(c(x), y) + \mathrm{CE}(c(\tilde x), y)], \qquad
-#   L_G = \ell_G\big(d(\tilde x)\big) + w\,\mathrm{CE}(c(\tilde x), y), \quad \tilde x = G(z, y).$$
+# $$L_D = \ell_D\big(d(x), d(\tilde x)\big) + w\,[\mathrm{CE}(c(x), y) + w_f\,\mathrm{CE}(c(\tilde x), y)],
+#   \qquad L_G = \ell_G\big(d(\tilde x)\big) + w\,\mathrm{CE}(c(\tilde x), y), \quad \tilde x = G(z, y).$$
 #
 # G is paid for images D *classifies* as the class asked for. That is a strong signal, and a known
-# weakness: G may favour the easiest-to-classify version of each class.
+# weakness: G may favour the easiest-to-classify version of each class. The fake term $w_f$ has a
+# subtler cost. D learns to name G's fakes by the label they were *drawn for*, so the two players can
+# agree on a private code: once D knows how G draws its "2", G is paid for drawing it that way even when
+# any other reader would call it a 7. With $w_f = 0$ (`--set cls_fake_weight=0`) the class head learns
+# from real digits only, and G is paid only for fakes a real-digit classifier names correctly, which is
+# what conditional accuracy measures (section 6 compares the two).
 #
 # **Projection.** Read D's logit as the log density ratio it estimates at the optimum,
 # $D^*(x, y) = \log \frac{p_{data}(x, y)}{p_G(x, y)} = \log \frac{p_{data}(y \mid x)}{p_G(y \mid x)} + \log
@@ -334,6 +339,18 @@ save(fig, "11_accuracy_per_class.png")
 # | 8 | 98.0 | 98.0 | 97.2 | 99.0 |
 # | 9 | 99.6 | 94.4 | 98.0 | 98.5 |
 #
+# Each row is one run and one evaluation of 2 500 samples, and 250 fakes per class put a standard error
+# of about one point on a class near 97 %. Reruns on a 2-core AMD EPYC (69 to 103 min of training each,
+# one thread each beside other runs), with a moving average of G (`--set g_ema_kimg=10`) and 10 000
+# samples at three evaluation seeds, make two points. Projection reaches 98.89 % on average, every
+# class above 97 % in every seed. ACGAN with the paper's loss stays near 97.5 % with class 2 at 90 %,
+# but with $w_f = 0$ (`--set cls_fake_weight=0`) it reaches 99.27 % and 99.35 % for training seeds 0
+# and 1, its worst class 96.8 % (2) and 97.5 % (3) on average over the evaluation seeds. So the
+# fake term of D's class loss was what held ACGAN's 2s back. The private code is not wholly gone: of
+# 1 000 class-2 fakes of the seed 0 run, D's class head still calls all 1 000 "2" while the own
+# classifier calls 30 of them "7". ACGAN's price stays its variety: its intra-class FD (about 80) and
+# recall (0.71) are worse than cgan's (58 and 0.86).
+#
 # ## Summary
 #
 # * A conditional GAN learns $p(x \mid y)$; its game is the unconditional one with $y$ given to both
@@ -350,6 +367,8 @@ save(fig, "11_accuracy_per_class.png")
 # 1. Give the cGAN's D the label as a one-hot map of 10 channels instead of a learned map. Does anything
 #    change besides the cost of D's first convolution?
 # 2. Set ACGAN's `cls_weight` to 0.1 and to 10. How do conditional accuracy and intra-class FD move?
+#    Then keep it at 1 and set `cls_fake_weight` to 0. For G's worst class, draw 1 000 fakes and compare
+#    what D's class head calls them with what the own classifier calls them.
 # 3. In the projection D, drop $\psi$ (keep only $e(y)^\top \phi(x)$). What can such a D no longer say?
 # 4. Train the cGAN with fakes drawn for *uniform* labels in the D step instead of the real batch's own.
 #    Why does it matter more when the classes are unbalanced?
