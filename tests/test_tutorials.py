@@ -72,7 +72,6 @@ def test_chapter_script(chapter: Path, tmp_path: Path):
     _assert_wrote_output(chapter, Path(env["MINIGAN_OUT"]))
 
 
-@pytest.mark.xdist_group("book")  # with the book's build: one chapter cache (tests/docs/test_site.py)
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def test_chapter_notebook(chapter: Path, chapter_cache: Path):
     import jupytext

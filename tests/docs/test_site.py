@@ -34,9 +34,6 @@ from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
 
-# one pytest-xdist worker builds the book and runs the chapter notebooks (tests/test_tutorials.py), so the
-# session's chapter cache is shared and no chapter runs twice as a notebook under ``-n 2 --dist loadgroup``
-pytestmark = pytest.mark.xdist_group("book")
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
