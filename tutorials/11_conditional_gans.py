@@ -345,10 +345,10 @@ save(fig, "11_accuracy_per_class.png")
 # samples at three evaluation seeds, make two points. Projection reaches 98.89 % on average, every
 # class above 97 % in every seed. ACGAN with the paper's loss stays near 97.5 % with class 2 at 90 %,
 # but with $w_f = 0$ (`--set cls_fake_weight=0`) it reaches 99.27 % and 99.35 % for training seeds 0
-# and 1, its worst class 96.8 % (2) and 97.5 % (3) on average over the evaluation seeds. So the
-# fake term of D's class loss was what held ACGAN's 2s back. The private code is not wholly gone: of
-# 1 000 class-2 fakes of the seed 0 run, D's class head still calls all 1 000 "2" while the own
-# classifier calls 30 of them "7". ACGAN's price stays its variety: its intra-class FD (about 80) and
+# and 1, its worst class 96.8 % (2) and 97.5 % (3) on average over the evaluation seeds. That points
+# to the fake term of D's class loss as what held ACGAN's 2s back (one run with it, two without). A
+# class head that never saw a fake can still be fooled, only less often: of 1 000 class-2 fakes of the
+# seed 0 run, D's class head calls all 1 000 "2" while the own classifier calls 30 of them "7". ACGAN's price stays its variety: its intra-class FD (about 80) and
 # recall (0.71) are worse than cgan's (58 and 0.86).
 #
 # ## Summary

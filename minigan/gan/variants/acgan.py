@@ -12,8 +12,8 @@ config's ``cls_weight`` (1, as in the paper). The record adds ``cls_D`` (the bra
 and ``acc_real`` (D's class accuracy on the real batch).
 
 ``w_f`` is ``cls_fake_weight``: 1 in the paper, where D also learns to name G's fakes by the label they were
-drawn for. That lets the two players agree on a private code: once D has learnt how G draws a "2", G is
-paid for drawing it that way even when it looks like a 7 to anyone else. With ``w_f = 0`` the class head
+drawn for. That can let the two players agree on a private code: once D has learnt how G draws a "2", G
+is paid for drawing it that way even when it looks like a 7 to anyone else. With ``w_f = 0`` the class head
 is a classifier of real digits only, so G is paid only for fakes that a real-digit classifier names
 correctly, which is what conditional accuracy measures (chapter 11 compares the two).
 
