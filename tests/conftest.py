@@ -5,6 +5,9 @@
 - tests/cudasim/ runs only in its own process with NUMBA_ENABLE_CUDASIM=1 (set before numba is imported);
   the main run leaves it out.
 - Tests marked ``gpu`` need CuPy and a real CUDA GPU; without one they are deselected (not counted).
+- ``MINIGAN_DATA`` points at a folder of the session for the whole run (``_private_data_root``), so no
+  test, whatever the order its fixtures are set up in, reads or writes the user's data cache (the
+  evaluation's classifiers, downloads); modules that want their own cache set it again.
 - ``chapter_cache``: one folder of executed chapters for the whole session, shared by the notebook tests
   (tests/test_tutorials.py) and the book's site build (tests/docs/), so no chapter runs twice as a notebook.
 """
@@ -45,6 +48,13 @@ def pytest_collection_modifyitems(config, items):
     if CUDASIM or not cuda_is_available():
         config.hook.pytest_deselected(items=gpu_items)
         items[:] = [item for item in items if item.get_closest_marker("gpu") is None]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_data_root(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MINIGAN_DATA", str(tmp_path_factory.mktemp("minigan-data")))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -26,9 +26,11 @@ def shrink_final_eval(mp, name="mnist2mnistm", n=20):
     mp.setitem(registry._REGISTRY, name, dataclasses.replace(registry.get(name), eval_samples=n))
 
 
-@pytest.fixture(autouse=True)
-def _small_final_eval(monkeypatch):
-    shrink_final_eval(monkeypatch)
+@pytest.fixture(scope="module", autouse=True)
+def _small_final_eval():
+    with pytest.MonkeyPatch.context() as mp:  # module-scoped: it covers the module-scoped run too
+        shrink_final_eval(mp)
+        yield
 
 
 def train(data_dir, out, steps, *extra):
@@ -61,9 +63,7 @@ def test_cyclegan_resumes_bit_identically_with_its_pools(tmp_path, data_2100):
 @pytest.fixture(scope="module")
 def cycle_run(tmp_path_factory, data_2100):
     out = tmp_path_factory.mktemp("runs") / "cycle"
-    with pytest.MonkeyPatch.context() as mp:
-        shrink_final_eval(mp)
-        assert train(data_2100, out, 2, "--ckpt-every", "2") == 0
+    assert train(data_2100, out, 2, "--ckpt-every", "2") == 0
     return out
 
 

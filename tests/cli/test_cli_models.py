@@ -33,9 +33,14 @@ def cache(tmp_path_factory):
     return tmp_path_factory.mktemp("cache")
 
 
-@pytest.fixture(autouse=True)
-def _data_root(monkeypatch, cache):
-    monkeypatch.setenv("MINIGAN_DATA", str(cache))
+@pytest.fixture(scope="module", autouse=True)
+def _data_root(cache):
+    """For the whole module, module-scoped runs included (a function-scoped patch would come after them):
+    the module's classifier cache, and a final evaluation of 20 samples, not 2 500."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MINIGAN_DATA", str(cache))
+        mp.setattr("minigan.cli.train.N_EVAL", 20)
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +57,6 @@ def train(data_dir, out, model, steps, *extra):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_every_model_resumes_bit_identically(tmp_path, data_2100, monkeypatch, model):
-    monkeypatch.setattr("minigan.cli.train.N_EVAL", 20)  # a small final evaluation
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     assert train(data_2100, straight, model, 6, "--ckpt-every", "3", "--log-every", "1") == 0
     assert train(data_2100, resumed, model, 3, "--ckpt-every", "3", "--log-every", "1") == 0
@@ -235,7 +239,6 @@ def test_help_lists_the_models_of_each_dataset(capsys):
 def test_a_g_with_a_moving_average_resumes_bit_identically_and_samples_from_it(
     tmp_path, data_2100, monkeypatch, model
 ):
-    monkeypatch.setattr("minigan.cli.train.N_EVAL", 20)
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     ema = ("--set", "g_ema_kimg=0.1", "--ckpt-every", "2", "--log-every", "1")
     assert train(data_2100, straight, model, 4, *ema) == 0

@@ -28,9 +28,11 @@ def small_evaluation(mp, cache):
     mp.setitem(registry._REGISTRY, "stacked-mnist", dataclasses.replace(spec, eval_samples=20))
 
 
-@pytest.fixture(autouse=True)
-def _data_root(monkeypatch, cache):
-    small_evaluation(monkeypatch, cache)
+@pytest.fixture(scope="module", autouse=True)
+def _data_root(cache):
+    with pytest.MonkeyPatch.context() as mp:  # module-scoped: it covers the module-scoped run too
+        small_evaluation(mp, cache)
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +46,9 @@ def train(data_dir, out, steps, *extra):
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, data_2100, cache):
-    mp = pytest.MonkeyPatch()
-    small_evaluation(mp, cache)
-    try:
-        out = tmp_path_factory.mktemp("runs") / "stacked"
-        assert train(data_2100, out, 4, "--ckpt-every", "2", "--log-every", "1") == 0
-    finally:
-        mp.undo()
+def run(tmp_path_factory, data_2100):
+    out = tmp_path_factory.mktemp("runs") / "stacked"
+    assert train(data_2100, out, 4, "--ckpt-every", "2", "--log-every", "1") == 0
     return out
 
 

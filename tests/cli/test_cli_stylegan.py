@@ -20,10 +20,12 @@ SMALL = ["--batch-size", "4", "--z-dim", "4", "--set", "width=4", "--set", "w_di
 SMALL += ["--set", "mapping_layers=2", "--sample-every", "0", "--no-progress"]
 
 
-@pytest.fixture(autouse=True)
-def _small_evaluation(monkeypatch):
-    monkeypatch.setattr("minigan.cli.train.N_EVAL", 20)
-    monkeypatch.setattr("minigan.gan.style_eval.N_PPL", 12)
+@pytest.fixture(scope="module", autouse=True)
+def _small_evaluation():
+    # module-scoped, so the module-scoped run below is evaluated small too
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("minigan.gan.style_eval.N_PPL", 12)
+        yield
 
 
 def train(data_dir, out, steps, *extra, model="stylegan"):
