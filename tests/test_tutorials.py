@@ -5,6 +5,8 @@ Chapters are discovered, not listed: every ``tutorials/NN_slug.py`` becomes two 
 moment it lands. Both modes run with
 
     MINIGAN_QUICK=1         the chapter shrinks itself to a few seconds
+    OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY=passive   tiny arrays: threads that spin cost more than they
+                            give (``minigan.docs.chapters.quick_environment``)
     MPLBACKEND=Agg          no display needed
     MINIGAN_OUT=<tmp dir>   where the chapter writes its figures and files (default tutorials/_out/)
 
@@ -38,7 +40,9 @@ TIMEOUT_S = int(os.environ.get("MINIGAN_CHAPTER_TIMEOUT", "300"))  # generous: C
 def _chapter_env(tmp_path: Path) -> dict[str, str]:
     out = tmp_path / "out"
     out.mkdir()
-    return {"MINIGAN_QUICK": "1", "MPLBACKEND": "Agg", "MINIGAN_OUT": str(out)}
+    from minigan.docs.chapters import quick_environment  # MINIGAN_QUICK=1, threads that do not spin
+
+    return {**quick_environment(), "MPLBACKEND": "Agg", "MINIGAN_OUT": str(out)}
 
 
 def _assert_wrote_output(chapter: Path, out: Path) -> None:

@@ -108,7 +108,7 @@ trainer = Trainer(
     G_fixed, D, opt_G, opt_D, lambda n: data.sample(n, rng), z_dim=1, batch_size=512, loss="minimax"
 )
 
-D_STEPS = 300 if QUICK else 3000
+D_STEPS = 100 if QUICK else 3000
 for _ in range(D_STEPS):
     rec = trainer.d_step(data.sample(512, rng))
 print(
@@ -246,7 +246,7 @@ D.zero_grad()
 
 # %%
 state_G, state_D = G.state_dict(), D.state_dict()
-race_steps = 150 if QUICK else 600
+race_steps = 50 if QUICK else 600
 means = {}
 for name in ("minimax", "nonsaturating"):
     G.load_state_dict(state_G)
@@ -323,7 +323,7 @@ game = Trainer(
     batch_size=256,
     loss="nonsaturating",
 )
-STEPS = 200 if QUICK else 4000
+STEPS = 60 if QUICK else 4000
 records, frames, titles = [], [], []
 z_fixed = mg.randn(1000, 1)  # the same noise for every snapshot, so the frames are comparable
 for step in range(1, STEPS + 1):
@@ -339,7 +339,7 @@ print(
 assert frames[-1].shape == (1000, 1)
 
 # %%
-fake = game.sample(20000).numpy()
+fake = game.sample(4000 if QUICK else 20000).numpy()
 grid = np.linspace(0.0, 8.0, 1601)
 jsd = js_divergence(data.density(grid), gaussian_kde(fake, grid), grid[1] - grid[0])
 print(

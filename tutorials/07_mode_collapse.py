@@ -127,7 +127,7 @@ recipe = RECIPES["gan"]
 print(recipe)
 data, trainer = build("ring8", recipe, seed=0)
 print(trainer.G)
-STEPS = 200 if QUICK else 4000
+STEPS = 80 if QUICK else 4000
 snap_every = STEPS // 8
 snapshots, history, records = [], [], []
 z_fixed = mg.randn(N_SAMPLES, recipe.z_dim)
@@ -223,7 +223,7 @@ print(f"saved {OUT / '07_ring.gif'}")
 # the decay: 12000 instead of 6000 lifted grid25's high-quality share from 90 % to 96 % (seed 1).
 
 # %%
-GRID_STEPS = 100 if QUICK else 12000
+GRID_STEPS = 40 if QUICK else 12000
 results = {}
 for name in ("gan", "best"):
     data, tr = build("grid25", RECIPES[name], seed=0)

@@ -133,9 +133,11 @@ print(inspect.getsource(paired.edges).split('"""')[1].strip().splitlines()[0])
 # held-out digits correctly; on bicubic thumbnails it is right only about half the time.
 
 # %%
-if QUICK:  # a tiny classifier, cached under OUT so the real cache is untouched
+if QUICK:  # a tiny classifier on the first 1 200 digits, cached under OUT so the real cache is untouched
     config = {"width": 8, "hidden": 32, "epochs": 2, "n_holdout": 400, "lr_max": 5e-3}
-    clf = load_or_train(images, labels, config, cache_dir=OUT / "classifier_cache", log=stderr_log)
+    clf = load_or_train(
+        images[:1200], labels[:1200], config, cache_dir=OUT / "classifier_cache", log=stderr_log
+    )
 else:
     clf = load_or_train(images, labels, dataset="mnist", log=stderr_log)
 

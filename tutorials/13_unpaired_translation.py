@@ -197,11 +197,13 @@ idt_b, idt_a = translate_batches(G.G_AB, b), translate_batches(G.G_BA, a)
 print(f"cycle L1: A {np.abs(aba - a).mean():.3f}, B {np.abs(bab - b).mean():.3f};  "
       f"identity L1: G_AB(b) vs b {np.abs(idt_b - b).mean():.3f}, G_BA(a) vs a {np.abs(idt_a - a).mean():.3f}")  # fmt: skip
 
-if QUICK:  # tiny classifiers, cached under OUT so the real cache is untouched
+if QUICK:  # tiny classifiers on the first 1 200 digits, cached under OUT so the real cache is untouched
     config = {"width": 8, "hidden": 32, "epochs": 2, "n_holdout": 400, "lr_max": 5e-3}
-    clf = load_or_train(images, labels, config, cache_dir=OUT / "classifier_cache", log=stderr_log)
-    clf_m = load_or_train(data.mnistm, labels, {**config, "channels": 3}, dataset="mnistm", cache_dir=OUT / "classifier_cache",
-                          log=stderr_log)  # fmt: skip
+    clf = load_or_train(
+        images[:1200], labels[:1200], config, cache_dir=OUT / "classifier_cache", log=stderr_log
+    )
+    clf_m = load_or_train(data.mnistm[:1200], labels[:1200], {**config, "channels": 3}, dataset="mnistm",
+                          cache_dir=OUT / "classifier_cache", log=stderr_log)  # fmt: skip
 else:
     clf = load_or_train(images, labels, dataset="mnist", log=stderr_log)
     clf_m = load_or_train(data.mnistm, labels, {"channels": 3}, dataset="mnistm", log=stderr_log)

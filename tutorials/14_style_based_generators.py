@@ -247,9 +247,11 @@ save(plot_image_grid(grid.reshape(-1, *grid.shape[2:]), nrow=grid.shape[1],
 # $\psi = 0$ every sample is the average image. `minigan sample RUN --truncation 0.7`.
 
 # %%
-if QUICK:  # a tiny classifier, cached under OUT so the real cache is untouched
+if QUICK:  # a tiny classifier on the first 1 200 digits, cached under OUT so the real cache is untouched
     config = {"width": 8, "hidden": 32, "epochs": 2, "n_holdout": 400, "lr_max": 5e-3}
-    clf = load_or_train(images_u8, labels, config, cache_dir=OUT / "classifier_cache", log=stderr_log)
+    clf = load_or_train(
+        images_u8[:1200], labels[:1200], config, cache_dir=OUT / "classifier_cache", log=stderr_log
+    )
 else:
     clf = load_or_train(images_u8, labels, dataset="mnist", log=stderr_log)
 psis = (1.0, 0.9, 0.7, 0.5, 0.3)
