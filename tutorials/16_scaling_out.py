@@ -248,10 +248,10 @@ print("resumed in one process:", proc.stderr.strip())
 # %%
 bench = [sys.executable, "-m", "minigan.gan.scaling_bench", "--nproc", "2"] + (["--quick"] if QUICK else [])
 results = {}
-for part in ("sweep", "allreduce", "throughput"):
+# two runs: the sweep (only on request, with its own repetitions), then throughput and all-reduce together
+for part, extra in (("sweep", ["--only", "sweep", "--reps", "30"]), ("throughput_allreduce", [])):
     path = OUT / f"16_{part}.json"
-    proc = subprocess.run(bench + ["--only", part, "--json", str(path)] + (["--reps", "30"] if part == "sweep" else []),
-                          capture_output=True, text=True, timeout=3000)  # fmt: skip
+    proc = subprocess.run(bench + extra + ["--json", str(path)], capture_output=True, text=True, timeout=3000)
     print(proc.stdout.strip() or proc.stderr[-2000:])
     assert proc.returncode == 0
     results.update(json.loads(path.read_text()))

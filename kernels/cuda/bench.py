@@ -67,8 +67,9 @@ def _rel_err(got, ref) -> float:
     return float(cp.abs(got - ref).max() / max(float(cp.abs(ref).max()), 1e-30))
 
 
-def gemm_rows(sizes=GEMM_SIZES, kernels=("naive", "tiled", "blocked", "prefetch"), repeat=5):
-    """SGEMM rows: cuBLAS then each rung at each size (``naive`` only up to 4096: seconds per call)."""
+def gemm_rows(sizes=GEMM_SIZES, kernels=("naive", "tiled", "blocked", "prefetch"), repeat=5, warmup=2):
+    """SGEMM rows: cuBLAS then each rung at each size (``naive`` only up to 4096: seconds per call);
+    ``repeat`` timed calls after ``warmup`` untimed ones (``time_ms``)."""
     cp = _cupy()
     from .matmul import LADDER  # noqa: PLC0415
 
@@ -80,14 +81,14 @@ def gemm_rows(sizes=GEMM_SIZES, kernels=("naive", "tiled", "blocked", "prefetch"
         b = rng.standard_normal((n, n), dtype=cp.float32)
         flop = 2.0 * n**3
         ref = cp.matmul(a, b)
-        t_ref = time_ms(partial(cp.matmul, a, b), repeat)
+        t_ref = time_ms(partial(cp.matmul, a, b), repeat, warmup)
         rows.append(_row("sgemm", f"cuBLAS (CUPY_TF32={tf32})", (n, n, n), t_ref, flop, t_ref, 0.0))
         for name in kernels:
             if name == "naive" and n > 4096:
                 continue
             fn = LADDER[name]
             err = _rel_err(fn(a, b), ref)
-            t = time_ms(partial(fn, a, b), repeat)
+            t = time_ms(partial(fn, a, b), repeat, warmup)
             rows.append(_row("sgemm", name, (n, n, n), t, flop, t_ref, err))
     return rows
 
@@ -118,8 +119,9 @@ def _set_cudnn_tf32(torch, allow: bool):
         torch.backends.cudnn.allow_tf32 = allow
 
 
-def conv_rows(layers=DCGAN_LAYERS, repeat=5):
-    """Rows for conv2d, its input gradient and its weight gradient on each layer shape."""
+def conv_rows(layers=DCGAN_LAYERS, repeat=5, warmup=2):
+    """Rows for conv2d, its input gradient and its weight gradient on each layer shape (``repeat`` and
+    ``warmup`` as in ``gemm_rows``)."""
     cp = _cupy()
     from . import conv, vendor  # noqa: PLC0415
 
@@ -136,16 +138,16 @@ def conv_rows(layers=DCGAN_LAYERS, repeat=5):
         for op in ("conv2d", "conv2d_backward_input", "conv2d_backward_weight"):
             ours, theirs = (partial(_conv_pass, m, op, x, wt, gy, s, p) for m in (conv, vendor))
             ref = theirs()
-            t_ref = time_ms(theirs, repeat)
+            t_ref = time_ms(theirs, repeat, warmup)
             rows.append(_row(op, "im2col + cuBLAS", shape, t_ref, flop, t_ref, 0.0))
             err = _rel_err(ours(), ref)
-            rows.append(_row(op, "implicit GEMM", shape, time_ms(ours, repeat), flop, t_ref, err))
+            rows.append(_row(op, "implicit GEMM", shape, time_ms(ours, repeat, warmup), flop, t_ref, err))
             if torch is not None:
-                rows += _torch_rows(torch, op, x, wt, gy, s, p, shape, flop, t_ref, ref, repeat)
+                rows += _torch_rows(torch, op, x, wt, gy, s, p, shape, flop, t_ref, ref, repeat, warmup)
     return rows
 
 
-def _torch_rows(torch, op, x, wt, gy, s, p, shape, flop, t_ref, ref, repeat):
+def _torch_rows(torch, op, x, wt, gy, s, p, shape, flop, t_ref, ref, repeat, warmup):
     cp = _cupy()
     tx, tw, tgy = (torch.as_tensor(v, device="cuda") for v in (x, wt, gy))  # zero-copy views
     calls = {
@@ -157,7 +159,7 @@ def _torch_rows(torch, op, x, wt, gy, s, p, shape, flop, t_ref, ref, repeat):
     for label, allow in (("cuDNN (TF32 off)", False), ("cuDNN (PyTorch default: TF32)", True)):
         _set_cudnn_tf32(torch, allow)
         err = _rel_err(cp.asarray(calls[op]()), ref)
-        rows.append(_row(op, label, shape, time_ms(calls[op], repeat), flop, t_ref, err))
+        rows.append(_row(op, label, shape, time_ms(calls[op], repeat, warmup), flop, t_ref, err))
     _set_cudnn_tf32(torch, True)  # PyTorch's default again
     return rows
 

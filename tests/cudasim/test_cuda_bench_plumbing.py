@@ -46,8 +46,9 @@ def test_bench_rows_and_table(fake_cupy, monkeypatch):
 
     monkeypatch.setattr(bench, "_torch", lambda: None)  # no CUDA PyTorch here; skip importing torch
 
-    rows = bench.gemm_rows(sizes=(6,), repeat=1)
-    rows += bench.conv_rows(layers=((1, 2, 6, 6, 3, 4, 2, 1),), repeat=1)
+    # one timed call, no warm-up: each kernel runs twice under the (slow) simulator, not four times
+    rows = bench.gemm_rows(sizes=(6,), repeat=1, warmup=0)
+    rows += bench.conv_rows(layers=((1, 2, 6, 6, 3, 4, 2, 1),), repeat=1, warmup=0)
     impls = [(r["op"], r["impl"]) for r in rows]
     assert ("sgemm", "cuBLAS (CUPY_TF32=0)") in impls or ("sgemm", "cuBLAS (CUPY_TF32=1)") in impls
     for name in ("naive", "tiled", "blocked", "prefetch"):
