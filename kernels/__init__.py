@@ -13,6 +13,7 @@ when a CuPy array arrives). Layout:
     cuda/          the GPU kernels (same signatures)
     dispatch.py    which implementation runs: "reference", "kernels" or "vendor", per device and op
     bench.py       ``python -m minigan.kernels.bench`` (or ``minigan bench``): timings vs BLAS / PyTorch
+    warm.py        ``python -m minigan.kernels.warm --jobs 2``: compile the CPU kernels into Numba's cache
 
 The functions below are those of ``dispatch``: they pick the implementation by device and by
 ``use(impl)`` / ``set_default``. ``tune_process()`` holds the process-wide settings (thread waiting,
