@@ -29,12 +29,14 @@ def tune_process(keep_freed_memory: bool | None = None) -> dict:
     """Process-wide settings that make training fast here; training entry points call it (``minigan
     train``, ``Trainer``, the benchmarks). Importing minigan changes nothing. Returns what is in effect.
 
-    * ``OMP_WAIT_POLICY=PASSIVE`` (unless you set the variable). Numba's OpenMP threads busy-wait between
-      parallel regions by default; next to OpenBLAS's own threads (every NumPy matmul) on a 2-core machine
-      that made a kernel called right after a BLAS call wait for the spinning threads (kernels/RESULTS.md).
-      The OpenMP runtime reads the variable once, when it starts: at the first parallel Numba kernel, not
-      at import. So this takes effect when called before any kernel ran, and ``"omp_wait_policy"`` in the
-      result is None when it came too late (the runtime already started with its own setting).
+    * ``OMP_WAIT_POLICY=PASSIVE`` (unless you set the variable; the test suite applies it too, and quick-mode
+      chapter runs get ``TUNED_OMP_WAIT_POLICY`` through their environment). Numba's OpenMP threads busy-wait
+      between parallel regions by default; next to OpenBLAS's own threads (every NumPy matmul) on a 2-core
+      machine that made a kernel called right after a BLAS call wait for the spinning threads
+      (kernels/RESULTS.md). The OpenMP runtime reads the variable once, when it starts: at the first parallel
+      Numba kernel, not at import. So this takes effect when called before any kernel ran, and
+      ``"omp_wait_policy"`` in the result is None when it came too late (the runtime already started with its
+      own setting).
     * glibc's malloc keeps freed memory for reuse instead of handing it back to the kernel. By default
       glibc serves big allocations (above its mmap threshold) with fresh mmap pages and trims the heap when
       much of it is free, so every multi-MB activation or gradient of a training step starts as untouched

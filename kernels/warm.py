@@ -39,6 +39,11 @@ COST = {"conv-packed": 70, "conv-gemm": 30, "conv-direct": 13, "conv-im2col_blas
 TASKS = [f"{family}:{dtype}" for family in COST for dtype in DTYPES]
 
 
+def cost(task: str) -> int:
+    """The expected compile seconds of a task (``COST`` of its family)."""
+    return COST[task.split(":")[0]]
+
+
 def _conv(family: str, dtype) -> None:
     passes = dispatch.conv_kernels(family)
     rng = np.random.default_rng(0)
@@ -92,10 +97,10 @@ def deal(tasks: list[str], jobs: int) -> list[list[str]]:
     """The tasks split into ``jobs`` lists of about equal ``COST`` (largest first, each to the lightest)."""
     shares: list[list[str]] = [[] for _ in range(max(1, jobs))]
     load = [0.0] * len(shares)
-    for task in sorted(tasks, key=lambda t: -COST[t.split(":")[0]]):
+    for task in sorted(tasks, key=cost, reverse=True):
         j = load.index(min(load))
         shares[j].append(task)
-        load[j] += COST[task.split(":")[0]]
+        load[j] += cost(task)
     return [s for s in shares if s]
 
 
@@ -114,7 +119,7 @@ def main(argv=None) -> int:
         ap.error(f"--jobs must be at least 1, got {a.jobs}")
     if a.list:
         for t in tasks:
-            print(f"{t:24s} ~{COST[t.split(':')[0]]} s")
+            print(f"{t:24s} ~{cost(t)} s")
         return 0
     t0 = time.perf_counter()
     if a.jobs == 1:

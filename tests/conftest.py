@@ -5,7 +5,8 @@
 - tests/cudasim/ runs only in its own process with NUMBA_ENABLE_CUDASIM=1 (set before numba is imported);
   the main run leaves it out.
 - Tests marked ``gpu`` need CuPy and a real CUDA GPU; without one they are deselected (not counted).
-- ``OMP_WAIT_POLICY=passive`` unless set: Numba's worker threads sleep, not spin, while they wait.
+- ``minigan.kernels.tune_process(keep_freed_memory=False)`` first: OpenMP's passive wait policy unless
+  set, so Numba's worker threads sleep, not spin, while they wait.
 - ``MINIGAN_DATA`` points at a folder of the session for the whole run (``_private_data_root``), so no
   test, whatever the order its fixtures are set up in, reads or writes the user's data cache (the
   evaluation's classifiers, downloads); modules that want their own cache set it again.
@@ -17,16 +18,18 @@ import os
 from pathlib import Path
 
 import matplotlib
+import minigan.kernels
 import pytest
 from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
-# before Numba starts its OpenMP threads (this process and every one it starts): threads that sleep while
-# they wait, not spin. The suite's arrays are small and it runs beside its own subprocesses (chapters, CLI
-# runs, MPI ranks), where spinning workers steal the cores: tests/kernels, nn and autograd took 104 s
-# with OpenMP's default policy and 87 s with the passive one on this project's 2-core machine, nothing
-# else running. A value set outside is kept.
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+# before Numba starts its OpenMP threads, as the training entry points do (this process and, through the
+# environment, every one it starts): threads that sleep while they wait, not spin. The suite's arrays are
+# small and it runs beside its own subprocesses (chapters, CLI runs, MPI ranks), where spinning workers
+# steal the cores: tests/kernels, nn and autograd took 104 s with OpenMP's default policy and 87 s with
+# the passive one on this project's 2-core machine, nothing else running. A value set outside is kept;
+# malloc is left as it is.
+minigan.kernels.tune_process(keep_freed_memory=False)
 
 settings.register_profile(
     "ci",

@@ -5,7 +5,7 @@ Chapters are discovered, not listed: every ``tutorials/NN_slug.py`` becomes two 
 moment it lands. Both modes run with
 
     MINIGAN_QUICK=1         the chapter shrinks itself to a few seconds
-    OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY=passive   tiny arrays: threads that spin cost more than they
+    OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY=PASSIVE   tiny arrays: threads that spin cost more than they
                             give (``minigan.docs.chapters.quick_environment``)
     MPLBACKEND=Agg          no display needed
     MINIGAN_OUT=<tmp dir>   where the chapter writes its figures and files (default tutorials/_out/)

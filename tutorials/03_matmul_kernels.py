@@ -24,7 +24,8 @@
 # **Run it:** `python tutorials/03_matmul_kernels.py`. `MINIGAN_QUICK=1` shrinks it to seconds (small
 # matrices, one timing round). The full version takes about 40 s on the 2-core AMD EPYC (Zen 5) the
 # numbers in `kernels/RESULTS.md` come from, most of it compiling the kernels once (Numba caches them on
-# disk, so a second run is faster); no GPU was available, so no GPU timings appear here.
+# disk, so a second run is faster; `python -m minigan.kernels.warm --jobs 2` compiles every CPU kernel
+# ahead of time, in two processes side by side); no GPU was available, so no GPU timings appear here.
 
 # %%
 import inspect

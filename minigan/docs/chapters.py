@@ -39,7 +39,10 @@ CACHE_VERSION = "3"  # bump when how a chapter is run or recorded changes
 
 def quick_environment() -> dict:
     """The variables a quick-mode chapter run sets: ``MINIGAN_QUICK=1``, ``OPENBLAS_NUM_THREADS=1`` and
-    ``OMP_WAIT_POLICY=passive`` (each of the last two only where the caller has not set it).
+    ``OMP_WAIT_POLICY=PASSIVE`` (each of the last two only where the caller has not set it). The kernel
+    process gets them before it imports anything, so they hold from its first kernel on, where
+    ``kernels.tune_process()`` (which ``Trainer`` calls) can come too late in a chapter that ran kernels
+    before building its first Trainer.
 
     Why: quick mode's arrays are tiny (an MLP on a batch of 256, convolutions of 16 small images), where
     worker threads that spin while they wait for work cost more than they give; inside a Jupyter kernel,
@@ -50,9 +53,11 @@ def quick_environment() -> dict:
     small convolutions 6.08 s in a kernel under the active policy, 0.31 s under the passive one; chapter 10
     as a notebook 35.9 s before, 16.0 s after (as a script 13.7 s).
     """
+    from minigan.kernels import TUNED_OMP_WAIT_POLICY  # the policy of kernels.tune_process()
+
     keep = os.environ.get
     return {"MINIGAN_QUICK": "1", "OPENBLAS_NUM_THREADS": keep("OPENBLAS_NUM_THREADS", "1"),
-            "OMP_WAIT_POLICY": keep("OMP_WAIT_POLICY", "passive")}  # fmt: skip
+            "OMP_WAIT_POLICY": keep("OMP_WAIT_POLICY", TUNED_OMP_WAIT_POLICY)}  # fmt: skip
 
 
 class ChapterError(RuntimeError):

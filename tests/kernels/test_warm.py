@@ -13,7 +13,7 @@ def test_deal_gives_every_task_to_one_job_with_balanced_costs(jobs):
     dealt = [t for share in shares for t in share]
     assert sorted(dealt) == sorted(warm.TASKS) and len(dealt) == len(set(dealt))
     assert len(shares) == min(jobs, len(warm.TASKS))
-    loads = [sum(warm.COST[t.split(":")[0]] for t in share) for share in shares]
+    loads = [sum(warm.cost(t) for t in share) for share in shares]
     assert max(loads) - min(loads) <= max(warm.COST.values())
 
 
