@@ -74,7 +74,8 @@ LAUNCH_KEYS = ("data", "world_size")
 SPEC_KEYS = ("hidden", "depth", "split", "data_dir", "photos")
 MODEL_KEYS = ("labeled", "mbstd", "spectral_norm", "pack")
 _DCGAN_HINT = " (it is an option of the DCGAN discriminator: --model dcgan on image data)"
-HINTS = {"mbstd": _DCGAN_HINT, "spectral_norm": _DCGAN_HINT, "pack": _DCGAN_HINT}
+_MBSTD_HINT = " (it is an option of the DCGAN and CycleGAN discriminators: --model dcgan or cyclegan)"
+HINTS = {"mbstd": _MBSTD_HINT, "spectral_norm": _DCGAN_HINT, "pack": _DCGAN_HINT}
 LOSS_CHOICES = ("minimax", "nonsaturating", "lsgan", "hinge", "wasserstein", "wgan-gp")
 EVAL_SEED = 0  # the noise seed of the final evaluation, the same as ``minigan eval``'s default
 N_EVAL = 2500  # samples of the final evaluation (the VEEGAN / PacGAN protocol)
@@ -121,7 +122,7 @@ def add_parser(sub):
     )  # fmt: skip
     p.add_argument(
         "--mbstd", action="store_const", const=True, default=None,
-        help="DCGAN: a minibatch standard deviation map before D's last layer (chapter 10)",
+        help="DCGAN and CycleGAN: a minibatch standard deviation map before D's last layer (chapters 10, 13)",
     )  # fmt: skip
     p.add_argument(
         "--spectral-norm", action="store_const", const=True, default=None,

@@ -15,7 +15,11 @@ n_layers = 1: receptive field 16 x 16 (``receptive_field``), 12 x 12 patches. It
 from the convolutions alone: walking back from one output pixel, a layer of kernel k and stride s turns a
 field of r pixels into (r - 1) * s + k, so for kernels 4 and strides (2, 1, 1): 1 -> 4 -> 7 -> 16.
 
-``norm``: "batch" (pix2pix), "instance" (CycleGAN) or None. ``PairDiscriminator`` is pix2pix's
+``norm``: "batch" (pix2pix), "instance" (CycleGAN) or None. ``mbstd=True`` joins a minibatch standard
+deviation map (``nn.MinibatchStdDev``, groups of 4; chapter 10) to the features before the last
+convolution, so that each logit also sees how much the images of its group differ there: a D that can
+tell a batch of look-alike fakes from varied real images (chapter 13 uses it against CycleGAN's
+generator giving every MNIST-M translation the same dark background). ``PairDiscriminator`` is pix2pix's
 conditional D, judging (input, output) pairs: the input (nearest-upsampled to the output's side when it is
 smaller) joined to the output along the channels.
 """
@@ -28,7 +32,9 @@ from ..ops.indexing import cat
 NORMS = {"batch": nn.BatchNorm2d, "instance": lambda c: nn.InstanceNorm2d(c, affine=False), None: None}
 
 
-def patch_discriminator(in_channels: int, width: int = 64, n_layers: int = 1, norm="batch") -> nn.Sequential:
+def patch_discriminator(
+    in_channels: int, width: int = 64, n_layers: int = 1, norm="batch", mbstd: bool = False
+) -> nn.Sequential:
     """PatchGAN D: (N, in_channels, H, W) -> (N, 1, P, P) logits (module docstring)."""
     if norm not in NORMS:
         raise ValueError(f"norm must be 'batch', 'instance' or None, got {norm!r}")
@@ -40,7 +46,9 @@ def patch_discriminator(in_channels: int, width: int = 64, n_layers: int = 1, no
         layers += [nn.Conv2d(c, c_out, 4, stride, 1), *([make_norm(c_out)] if make_norm else [])]
         layers.append(nn.LeakyReLU(0.2))
         c = c_out
-    layers.append(nn.Conv2d(c, 1, 4, 1, 1))
+    if mbstd:
+        layers.append(nn.MinibatchStdDev())
+    layers.append(nn.Conv2d(c + int(mbstd), 1, 4, 1, 1))
     return nn.Sequential(*layers)
 
 

@@ -133,7 +133,8 @@ def make_data(config: dict) -> UnpairedData:
 
 def make_models(config: dict):
     def D():
-        return patch_discriminator(3, width=config["d_width"], n_layers=config["n_layers"], norm="instance")
+        return patch_discriminator(3, width=config["d_width"], n_layers=config["n_layers"], norm="instance",
+                                   mbstd=bool(config.get("mbstd")))  # fmt: skip
 
     G = CycleGenerators(*(resnet_generator(3, 3, config["width"], config["n_blocks"]) for _ in range(2)))
     return dcgan_init_(G), dcgan_init_(CycleDiscriminators(D(), D()))  # N(0, 0.02), as the official code
@@ -217,6 +218,7 @@ MODEL = ModelSpec(
     make_variant=make_variant,
     make_batches=lambda data, config: Domains(data, config["seed"]),
     evaluate=evaluate,
+    defaults={"mbstd": False},
 )
 
 registry.register(

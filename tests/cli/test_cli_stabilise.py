@@ -100,10 +100,14 @@ def test_run_directories_from_before_the_options_load_and_resume(tmp_path, data_
 @pytest.mark.parametrize(
     "argv,message",
     [
-        (["--mbstd"], "--mbstd does not apply to model gan (it is an option of the DCGAN discriminator"),
+        (["--mbstd"], "--mbstd does not apply to model gan (it is an option of the DCGAN and CycleGAN"),
         (["--data", "mnist", "--model", "cgan", "--mbstd"], "--mbstd does not apply to model cgan"),
         (
             ["--data", "mnist", "--mbstd", "--batch-size", "6"],
+            "--mbstd groups D's batch by 4: --batch-size 6 must be below 4 or a multiple of 4",
+        ),
+        (
+            ["--data", "mnist2mnistm", "--mbstd", "--batch-size", "6"],
             "--mbstd groups D's batch by 4: --batch-size 6 must be below 4 or a multiple of 4",
         ),
         (

@@ -53,6 +53,21 @@ def test_resnet_generator_keeps_the_shape():
     assert G(mg.randn(1, 3, 32, 16)).shape == (1, 3, 32, 16)
 
 
+@pytest.mark.parametrize("mbstd", [False, True])
+def test_patch_discriminator_with_mbstd_judges_each_image_beside_its_group(mbstd):
+    mg.manual_seed(0)
+    D = patch_discriminator(3, 4, 2, norm="instance", mbstd=mbstd)
+    x = np.random.default_rng(0).uniform(-1, 1, (8, 3, 28, 28)).astype(np.float32)
+    y = D(mg.tensor(x)).detach().numpy()
+    x2 = x.copy()
+    x2[2] = 0.0  # another image of image 0's group (groups are strided: images 0, 2, 4, 6 and 1, 3, 5, 7)
+    y2 = D(mg.tensor(x2)).detach().numpy()
+    assert y.shape == y2.shape == (8, 1, 5, 5)
+    # instance norm keeps the images apart; the std map is what joins them
+    assert (np.abs(y2[0] - y[0]).max() > 1e-6) == mbstd
+    assert isinstance(D[-2], mg.nn.MinibatchStdDev) == mbstd
+
+
 def _trainer(lambda_identity=0.5, pool=50, seed=0):
     mg.manual_seed(seed)
     G = CycleGenerators(resnet_generator(3, 3, 4, 1), resnet_generator(3, 3, 4, 1))
