@@ -134,6 +134,20 @@ def blend(digits, photos, generator) -> np.ndarray:
     return np.abs(crops * np.float32(1.0 / 255.0) - u) * np.float32(2.0) - np.float32(1.0)
 
 
+def background_brightness(digits, images, threshold: float = -0.8) -> np.ndarray:
+    """(N,) float64: the mean of ``images`` (N, C, h, w) in [-1, 1] over the pixels where ``digits``
+    (N, 1 or C, h, w) in [-1, 1] are background (below ``threshold`` in their first channel): for an
+    MNIST-M image, the brightness of the photo crop behind its digit; for a translation of an MNIST digit
+    into MNIST-M, the background the generator painted. Chapter 13 compares the two spreads."""
+    digits, images = np.asarray(digits), np.asarray(images)
+    if digits.ndim != 4 or images.ndim != 4 or digits.shape[0] != images.shape[0]:
+        raise ValueError(f"background_brightness: digits {digits.shape} and images {images.shape} must be "
+                         "(N, C, h, w) with the same N")  # fmt: skip
+    bg = (digits[:, :1] < threshold).astype(np.float64)  # (N, 1, h, w), broadcast over the channels
+    count = np.maximum(bg.sum(axis=(1, 2, 3)) * images.shape[1], 1.0)
+    return (images * bg).sum(axis=(1, 2, 3)) / count
+
+
 class UnpairedSampler:
     """The unpaired domain pair ``mnist2mnistm``: domain A = MNIST digits, domain B = MNIST-M.
 

@@ -20,7 +20,11 @@ each (``mnistm.UnpairedSampler``), so no digit appears in both and no pair exist
   MNIST-M versions of the 8 000 training digits (cached like the MNIST one), reads the translations;
   next to it, the same classifier on the untranslated MNIST digits;
 - FD of the translations in each target domain (that domain's classifier features, against its held-out
-  images, with real-vs-real beside it); cycle reconstruction L1 both ways, on [-1, 1] images.
+  images, with real-vs-real beside it); cycle reconstruction L1 both ways, on [-1, 1] images;
+- where the hard direction fails: MNIST-M -> MNIST label preservation in each quarter of the held-out
+  digits sorted by the brightness of the photo behind them (``mnistm.background_brightness``), and the
+  mean and spread of that brightness in real MNIST-M next to the backgrounds G_AB paints (a generator
+  that gives every digit the same dark background never shows G_BA a bright one to undo: chapter 13).
 
 Defaults: the official code's constants (Adam 2e-4 (0.5, 0.999), LSGAN, lambda 10, identity 0.5 lambda,
 pools of 50, the rate constant for the first half and linear to 0 over the second), batch 8 (the
@@ -174,6 +178,7 @@ def evaluate(data: UnpairedData, G, D, variant, config, n, seed, step) -> dict:
         "fd_mnist_real": fd_a["real_baseline"]["frechet_distance"],
         "fd_mnistm": fd_b["generated"]["frechet_distance"],
         "fd_mnistm_real": fd_b["real_baseline"]["frechet_distance"],
+        **background_report(a, b, ab, clf.predict_proba(to_grey(ba)).argmax(1) == y),
     }
     pct = {k: 100 * out[k] for k in out if k.startswith("mnist") and k != "n_heldout"}
     out["summary"] = (
@@ -194,8 +199,29 @@ def evaluate(data: UnpairedData, G, D, variant, config, n, seed, step) -> dict:
         f"{out['fd_mnistm']:.2f} (real vs real {out['fd_mnistm_real']:.2f})",
         f"  classifiers' held-out accuracy: MNIST {100 * clf.accuracy:.2f} %, "
         f"MNIST-M {100 * clf_m.accuracy:.2f} %",
+        "  MNIST-M -> MNIST labels kept by quarter of photo brightness, darkest first (%): "
+        + " ".join("-" if q is None else f"{100 * q:.1f}" for q in out["mnistm_to_mnist_by_background"]),
+        f"  background brightness, mean (std): MNIST-M {out['background_mnistm'][0]:.3f} "
+        f"({out['background_mnistm'][1]:.3f}), G_AB(a) {out['background_translated'][0]:.3f} "
+        f"({out['background_translated'][1]:.3f})",
     ])  # fmt: skip
     return out
+
+
+def background_report(a, b, ab, kept) -> dict:
+    """Where MNIST-M -> MNIST fails (module docstring): ``kept`` (N,) bool, the label of G_BA(b[i]) kept;
+    a, b, ab the held-out digits, their MNIST-M versions and G_AB(a). Quarters of b's backgrounds."""
+    from ..data.mnistm import background_brightness
+
+    real, fake = background_brightness(a, b), background_brightness(a, ab)
+    quarter = np.digitize(real, np.quantile(real, [0.25, 0.5, 0.75]))
+    return {
+        "mnistm_to_mnist_by_background": [  # None for a quarter left empty by ties (a tiny n)
+            float(kept[quarter == q].mean()) if (quarter == q).any() else None for q in range(4)
+        ],
+        "background_mnistm": [float(real.mean()), float(real.std())],
+        "background_translated": [float(fake.mean()), float(fake.std())],
+    }
 
 
 def plot_samples(x, data: UnpairedData, path, title=None, G=None, **_):

@@ -77,8 +77,13 @@ def test_eval_reports_both_directions_next_to_the_untranslated_baselines(cycle_r
     ):
         assert 0 <= evaluation[key] <= 1, key
     assert evaluation["n_heldout"] == 20 and evaluation["cycle_l1_A"] >= 0 and evaluation["fd_mnistm"] > 0
+    quarters = evaluation["mnistm_to_mnist_by_background"]
+    assert len(quarters) == 4 and all(0 <= q <= 1 for q in quarters)
+    assert np.mean(quarters) == pytest.approx(evaluation["mnistm_to_mnist"])  # 20 digits: 5 per quarter
+    assert evaluation["background_mnistm"][1] > 0  # photo crops differ in brightness
     assert main(["eval", str(cycle_run), "--n", "50"]) == 0
-    assert "MNIST-M -> MNIST labels kept" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "MNIST-M -> MNIST labels kept" in printed and "by quarter of photo brightness" in printed
 
 
 @pytest.mark.parametrize("direction", [None, "AtoB", "BtoA"])

@@ -150,6 +150,18 @@ def unique_digits(n=21):
     return images, (np.arange(n) % 10).astype(np.int64)
 
 
+def test_background_brightness_averages_the_image_where_the_digit_is_background():
+    digits = -np.ones((2, 1, 4, 4), np.float32)
+    digits[:, :, 1:3, 1:3] = 1.0  # a 2 x 2 stroke in the middle of each digit
+    images = np.zeros((2, 3, 4, 4), np.float32)
+    images[0] = 0.5  # background 0.5 everywhere behind digit 0
+    images[1, :, 1:3, 1:3] = -1.0  # image 1: its stroke pixels do not count, its background is 0
+    images[1, 0] += 0.3 * (digits[1, 0] < -0.8)  # red channel of the background 0.3
+    np.testing.assert_allclose(M.background_brightness(digits, images), [0.5, 0.1], atol=1e-6)
+    with pytest.raises(ValueError, match=r"digits \(2, 1, 4, 4\) and images \(1, 3, 4, 4\)"):
+        M.background_brightness(digits, images[:1])
+
+
 def test_domains_are_disjoint_halves_and_b_is_built_from_its_own_digits():
     images, labels = unique_digits(21)
     photos = [photo(40, 50, 1), photo(30, 30, 2)]

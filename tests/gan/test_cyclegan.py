@@ -68,6 +68,22 @@ def test_patch_discriminator_with_mbstd_judges_each_image_beside_its_group(mbstd
     assert isinstance(D[-2], mg.nn.MinibatchStdDev) == mbstd
 
 
+def test_background_report_splits_label_preservation_by_photo_brightness():
+    from minigan.gan.unpaired_run import background_report
+
+    n = 8
+    a = -np.ones((n, 3, 4, 4), np.float32)
+    a[:, :, 1:3, 1:3] = 1.0
+    brightness = np.linspace(-0.9, 0.9, n)
+    b = np.broadcast_to(brightness[:, None, None, None], a.shape).astype(np.float32)
+    ab = np.full_like(a, -0.9)  # every translation painted the same dark background
+    kept = brightness < 0.0  # the darker half keeps its labels, the brighter half does not
+    r = background_report(a, b, ab, kept)
+    assert r["mnistm_to_mnist_by_background"] == [1.0, 1.0, 0.0, 0.0]
+    np.testing.assert_allclose(r["background_mnistm"], [0.0, brightness.std()], atol=1e-6)
+    np.testing.assert_allclose(r["background_translated"], [-0.9, 0.0], atol=1e-6)
+
+
 def _trainer(lambda_identity=0.5, pool=50, seed=0):
     mg.manual_seed(seed)
     G = CycleGenerators(resnet_generator(3, 3, 4, 1), resnet_generator(3, 3, 4, 1))
