@@ -290,3 +290,51 @@ def test_make_discriminator_keeps_runs_written_before_the_average_plain():
     assert type(make_discriminator({})) is ClassifierDiscriminator  # an old config.json: no key
     with pytest.raises(ValueError, match="half-life must be a positive number of steps, got 0"):
         AveragedDiscriminator(0)
+
+
+class _Dots:
+    """2 200 black 28 x 28 images with one white pixel at (14, 14), labels 0-9 in turn."""
+
+    def __init__(self, n=2200):
+        self.images = np.zeros((n, 28, 28), np.uint8)
+        self.images[:, 14, 14] = 255
+        self.labels = np.arange(n) % 10
+
+    def __len__(self):
+        return len(self.images)
+
+
+def _dot_positions(x):
+    flat = x.reshape(len(x), -1).argmax(1)
+    return np.stack([flat // 28, flat % 28], 1) - 14
+
+
+@pytest.mark.parametrize("max_shift", [1, 2])
+def test_sgan_batches_shift_each_real_image_by_at_most_max_shift(max_shift):
+    from minigan.gan.variants.sgan import make_batches
+
+    config = {"labeled": 100, "seed": 0, "max_shift": max_shift}
+    x_unl, x_lab, y_lab = make_batches(_Dots(), config).sample(200, np.random.default_rng(0))
+    for x in (x_unl, x_lab):
+        assert x.shape == (200, 1, 28, 28) and x.dtype == np.float32
+        assert np.array_equal(np.sort(x.reshape(200, -1), 1)[:, -2:], np.tile([-1.0, 1.0], (200, 1)))
+        offsets = _dot_positions(x)
+        assert np.abs(offsets).max() == max_shift  # within the bound, and the bound is reached
+        assert len({tuple(o) for o in offsets}) == (2 * max_shift + 1) ** 2  # every offset drawn
+    assert y_lab.dtype == np.int64
+
+
+def test_sgan_batches_without_shift_draw_what_they_drew_before_the_option():
+    from minigan.gan.variants.sgan import SemiSupervisedBatches, make_batches
+
+    data = _Dots()
+    old = SemiSupervisedBatches(data, 100, 0).sample(50, np.random.default_rng(3))
+    new = make_batches(data, {"labeled": 100, "seed": 0}).sample(50, np.random.default_rng(3))
+    g = np.random.default_rng(3)
+    g.integers(0, 200, 50), g.integers(0, 100, 50)  # the two index draws (200 training images), nothing else
+    h = np.random.default_rng(3)
+    make_batches(data, {"labeled": 100, "seed": 0, "max_shift": 0}).sample(50, h)
+    assert g.integers(1 << 30) == h.integers(1 << 30)
+    for a, b in zip(old, new):
+        assert np.array_equal(a, b)
+    assert not _dot_positions(new[0]).any()

@@ -29,7 +29,9 @@ and the classifier on top of them then needs few labels. The models follow the p
 
 A batch is (x_unl (N, 1, 28, 28), x_lab (N, 1, 28, 28), y_lab int64 (N,)) from ``SemiSupervisedBatches``:
 ``labeled`` images of the training part (labeled / 10 per class, chosen by the seed), drawn with
-replacement, and unlabelled images from all of it. The held-out images (the evaluation classifier's
+replacement, and unlabelled images from all of it; ``--set max_shift=S`` (default 0, the paper's) moves
+every real image by a random shift of up to S pixels, a regulariser for a D that sees only 8 000 images
+here (the supervised baseline gets the same shifts). The held-out images (the evaluation classifier's
 2 000, ``metrics.classifier.holdout_split``) are never drawn. ``minigan eval`` reports D's accuracy on them
 next to the same D trained on the labelled images alone (``evaluate`` below). As in the paper's code, the
 images are classified with a moving average of D's weights (``AveragedDiscriminator``, config key
@@ -44,6 +46,7 @@ import numpy as np
 from ... import nn
 from ...autograd import no_grad
 from ...creation import ones, randn, tensor, zeros
+from ...metrics.classifier import random_shift
 from ...nn import functional as F
 from ...ops.linear import linear
 from .. import losses
@@ -194,12 +197,14 @@ class SemiSupervised(Variant):
 
 
 class SemiSupervisedBatches:
-    """(x_unl, x_lab, y_lab) batches over the training part of ``data`` (module docstring)."""
+    """(x_unl, x_lab, y_lab) batches over the training part of ``data`` (module docstring). With
+    ``max_shift`` > 0 every real image (labelled or not) is moved by its own random (dy, dx) of up to that
+    many pixels (``metrics.classifier.random_shift``; 0, the paper's setting, draws nothing)."""
 
-    def __init__(self, data, labeled: int, seed: int):
+    def __init__(self, data, labeled: int, seed: int, max_shift: int = 0):
         from ...metrics.classifier import DEFAULT_CONFIG, holdout_split
 
-        self.data = data
+        self.data, self.max_shift = data, int(max_shift)
         self.train_idx, self.holdout_idx = holdout_split(
             len(data), DEFAULT_CONFIG["n_holdout"], DEFAULT_CONFIG["seed"]
         )
@@ -218,7 +223,14 @@ class SemiSupervisedBatches:
         unl = self.train_idx[generator.integers(0, len(self.train_idx), n)]
         lab = self.labeled_idx[generator.integers(0, len(self.labeled_idx), n)]
         images, labels = self.data.images, self.data.labels
-        return to_unit_range(images[unl]), to_unit_range(images[lab]), labels[lab].astype(np.int64)
+        x_unl = random_shift(to_unit_range(images[unl]), self.max_shift, generator)
+        x_lab = random_shift(to_unit_range(images[lab]), self.max_shift, generator)
+        return x_unl, x_lab, labels[lab].astype(np.int64)
+
+
+def make_batches(data, config: dict) -> SemiSupervisedBatches:
+    """The run's batches (``max_shift`` 0 for runs written before the key existed)."""
+    return SemiSupervisedBatches(data, config["labeled"], config["seed"], config.get("max_shift", 0))
 
 
 def labeled_problem(labeled: int, train_labels) -> str | None:
@@ -259,8 +271,9 @@ def _device(module) -> str:
 
 def supervised_baseline(batches: SemiSupervisedBatches, config: dict, steps: int) -> nn.Module:
     """The same D trained on the labelled images alone: ``steps`` Adam steps of CE on batches drawn from
-    them, with the run's batch size, learning rate and schedule, seeded by the run's seed, and averaged as
-    the run's D is (``make_discriminator``). The global RNG state is restored afterwards."""
+    them, with the run's batch size, learning rate and schedule, seeded by the run's seed, shifted as the
+    run's real images are (``max_shift``), and averaged as the run's D is (``make_discriminator``). The
+    global RNG state is restored afterwards."""
     from ... import optim
     from ...creation import tensor
     from ...data.mnist import to_unit_range
@@ -278,9 +291,8 @@ def supervised_baseline(batches: SemiSupervisedBatches, config: dict, steps: int
         for step in range(steps):
             set_lr([opt], config["lr"] * lr_factor(step, config["lr_decay_steps"]))
             idx = batches.labeled_idx[rng.integers(0, len(batches.labeled_idx), config["batch_size"])]
-            loss = F.cross_entropy(
-                D(tensor(to_unit_range(images[idx]))), tensor(labels[idx].astype(np.int64))
-            )
+            x = random_shift(to_unit_range(images[idx]), batches.max_shift, rng)
+            loss = F.cross_entropy(D(tensor(x)), tensor(labels[idx].astype(np.int64)))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -294,7 +306,7 @@ def evaluate(data, G, D, variant, config, n, seed, step) -> dict:
     """D's accuracy on the held-out images, next to the supervised baseline trained for ``step`` steps.
     With an averaged D the headline figures are the averages' (as the paper's), and the last step's
     weights are reported beside them (``*_last``)."""
-    batches = SemiSupervisedBatches(data, config["labeled"], config["seed"])
+    batches = make_batches(data, config)
     hold = batches.holdout_idx
     images, labels = data.images[hold], data.labels[hold]
     base_D = supervised_baseline(batches, config, step).to(_device(D))
@@ -331,9 +343,10 @@ MODEL = ModelSpec(
     "semi-supervised GAN: D a 10-class classifier from --labeled labels, feature matching (chapter 15)",
     lambda config: (mlp_generator(config["z_dim"]), make_discriminator(config)),
     make_variant=lambda config: SemiSupervised(),
-    make_batches=lambda data, config: SemiSupervisedBatches(data, config["labeled"], config["seed"]),
+    make_batches=make_batches,
     defaults={
         "labeled": 100,
+        "max_shift": 0,
         "d_average_steps": 1000,
         "batch_size": 100,
         "lr": 3e-3,
