@@ -2,7 +2,8 @@
 
 Chapters are discovered, not listed: every ``tutorials/NN_slug.py`` becomes two test items,
 ``test_chapter_script[NN_slug]`` and ``test_chapter_notebook[NN_slug]``, so a new chapter is tested the
-moment it lands. Both modes run with
+moment it lands. The scripts run two at a time (``script_runs``), as the book's build runs the notebooks.
+Both modes run with
 
     MINIGAN_QUICK=1         the chapter shrinks itself to a few seconds
     OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY=PASSIVE   tiny arrays: threads that spin cost more than they
@@ -28,6 +29,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -58,22 +60,39 @@ def test_chapters_are_discovered():
     assert "01_autograd" in names and "02_gradient_checking" in names, names
 
 
+def _run_script(chapter: Path, folder: Path):
+    env = {**os.environ, **_chapter_env(folder)}
+    try:
+        proc = subprocess.run([sys.executable, str(chapter)], cwd=folder, env=env, capture_output=True,
+                              text=True, timeout=TIMEOUT_S)  # fmt: skip
+    except subprocess.TimeoutExpired as err:
+        return err, Path(env["MINIGAN_OUT"])
+    return proc, Path(env["MINIGAN_OUT"])
+
+
+@pytest.fixture(scope="module")
+def script_runs(request, tmp_path_factory) -> dict:
+    """The selected chapters run as scripts, two at a time where there are two cores (each is one process
+    doing single-threaded quick-mode work, so two at once take about half the time); the last chapters
+    first, since they are the longest. {chapter: (CompletedProcess or TimeoutExpired, its MINIGAN_OUT)}."""
+    selected = [item.callspec.params["chapter"] for item in request.session.items
+                if getattr(item, "originalname", None) == "test_chapter_script"]  # fmt: skip
+    folders = {chapter: tmp_path_factory.mktemp(chapter.stem) for chapter in selected}
+    with ThreadPoolExecutor(min(2, os.cpu_count() or 1)) as pool:
+        runs = {c: pool.submit(_run_script, c, folders[c]) for c in reversed(selected)}
+    return {chapter: future.result() for chapter, future in runs.items()}
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[p.stem for p in CHAPTERS])
-def test_chapter_script(chapter: Path, tmp_path: Path):
-    env = {**os.environ, **_chapter_env(tmp_path)}
-    proc = subprocess.run(
-        [sys.executable, str(chapter)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-    )
+def test_chapter_script(chapter: Path, script_runs: dict):
+    proc, out = script_runs[chapter]
+    if isinstance(proc, subprocess.TimeoutExpired):
+        pytest.fail(f"{chapter.name} ran past {TIMEOUT_S} s (MINIGAN_CHAPTER_TIMEOUT)", pytrace=False)
     assert proc.returncode == 0, (
         f"{chapter.name} exited with {proc.returncode}\n--- stdout (tail) ---\n{proc.stdout[-4000:]}"
         f"\n--- stderr (tail) ---\n{proc.stderr[-4000:]}"
     )
-    _assert_wrote_output(chapter, Path(env["MINIGAN_OUT"]))
+    _assert_wrote_output(chapter, out)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[p.stem for p in CHAPTERS])

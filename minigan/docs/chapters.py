@@ -28,6 +28,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -254,6 +255,42 @@ def execute(
     partial.rename(entry)  # complete entries only: a run killed half-way leaves a .partial, never a hit
     figures = {k: [entry / "out" / p.relative_to(out) for p in v] for k, v in figures.items()}
     return Executed(chapter, nb, figures, entry / "out", cached=False)
+
+
+def _timed_execute(chapter: Path, cache_dir: Path, quick: bool, digest: str) -> float:
+    start = time.perf_counter()
+    execute(chapter, cache_dir, quick=quick, digest=digest)
+    return time.perf_counter() - start
+
+
+def execute_many(chapters: list, cache_dir: Path, quick: bool, digest: str, jobs: int = 1) -> dict:
+    """Execute those of ``chapters`` that are not in ``cache_dir`` yet, ``jobs`` at a time; returns
+    {chapter: seconds} for the ones it ran. With jobs > 1 each runs in a worker process of its own
+    (spawned: ``execute`` sets the process's environment for its kernel, so two at once cannot share
+    one process). A failure starts no further chapter and, once the running ones have finished, raises
+    the ChapterError of the first chapter (in ``chapters`` order) that failed."""
+    todo = [
+        c
+        for c in chapters
+        if not (Path(cache_dir) / cache_key(c, quick, digest) / "executed.ipynb").is_file()
+    ]
+    if jobs <= 1 or len(todo) <= 1:
+        return {c: _timed_execute(c, cache_dir, quick, digest) for c in todo}
+    import multiprocessing
+    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context) as pool:
+        # the last chapters first: they are the longest (16's two MPI ranks most of all), and a long one
+        # started last would leave the other worker idle at the end
+        futures = {c: pool.submit(_timed_execute, c, cache_dir, quick, digest) for c in reversed(todo)}
+        _done, pending = wait(futures.values(), return_when=FIRST_EXCEPTION)
+        for future in pending:  # after a failure, start no other chapter
+            future.cancel()
+    for future in futures.values():
+        if not future.cancelled() and future.exception() is not None:
+            raise future.exception()
+    return {c: f.result() for c, f in futures.items()}
 
 
 def clear_stale(cache_dir: Path, keep: set[str], mode: str) -> None:

@@ -87,3 +87,25 @@ def test_bad_arguments_are_usage_errors(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("minigan: error:"), err
+
+
+def test_two_chapters_at_once_a_failure_names_its_chapter_and_the_other_is_cached(tmp_path, capsys):
+    root = _tree(tmp_path, "# %% [markdown]\n# # Chapter 01 — A chapter\n\n# %%\nx = 1\n")
+    (root / "tutorials" / "02_gradient_checking.py").write_text(
+        "# %% [markdown]\n# # Chapter 02 — Another\n" + BROKEN_CELLS, encoding="utf-8"
+    )
+    status = main(["docs", "build", "-f", str(root / "mkdocs.yml"), "--site-dir", str(tmp_path / "site"),
+                   "--cache", str(tmp_path / "cache"), "--jobs", "2"])  # fmt: skip
+    err = capsys.readouterr().err
+    last = [line for line in err.splitlines() if line.strip()][-1]
+    assert status == 1, err
+    assert "tutorials/02_gradient_checking.py: code cell 2" in last and "planted failure" in last, last
+    assert "Traceback" not in err
+    cached = [p for p in (tmp_path / "cache").iterdir() if (p / "executed.ipynb").is_file()]
+    assert [p.name.split("-")[0] for p in cached] == ["01_autograd"], cached  # 01 ran, in its own process
+
+
+def test_jobs_must_be_a_positive_number(capsys):
+    assert main(["docs", "build", "--jobs", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--jobs" in err and "'0'" in err, err
