@@ -16,7 +16,9 @@ the chapter, the cell (its number and the chapter line it starts at) and the exc
 
 The cache: one folder per chapter and mode, keyed by a hash of the chapter's source, the mode and every
 ``.py`` file of minigan and kernels but minigan/docs/ (a library change re-runs the chapters, so a cached
-output is never stale). A hit costs a file read; ``clear_stale`` removes entries no chapter uses any more.
+output is never stale). A hit costs a file read; ``clear_stale`` removes entries no chapter uses any
+more. ``execute_many`` runs the chapters missing from the cache several at a time, each in a spawned
+process of its own.
 """
 
 from __future__ import annotations

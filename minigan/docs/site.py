@@ -5,7 +5,8 @@
 
 - ``on_config``: reads the chapters and the modules, fails on any module without a docstring (all of
   them named in one line), executes every chapter (quick mode unless ``MINIGAN_DOCS_MODE=full``; cache
-  in ``MINIGAN_DOCS_CACHE``, default ``.docs_cache/``) and sets the navigation.
+  in ``MINIGAN_DOCS_CACHE``, default ``.docs_cache/``; ``MINIGAN_DOCS_JOBS`` at a time, ``docs_jobs``) and
+  sets the navigation.
 - ``on_files``: adds the generated pages, none of which is written into the repository: ``index.md``
   (the README), ``chapters/NN_slug.md`` with their figures, ``source/<path>.md`` for every module (the
   annotated source), ``api/<package>.md`` (mkdocstrings directives for the public API) and
@@ -215,7 +216,7 @@ _BOOK: Book | None = None
 
 def docs_jobs(quick: bool) -> int:
     """How many chapters run at once: ``MINIGAN_DOCS_JOBS`` (``minigan docs build --jobs``), else 2 in
-    quick mode where the machine has 2 cores (quick chapters are single-threaded, seconds each: two at a
+    quick mode on a machine with 2 cores or more (quick chapters are single-threaded, seconds each: two at a
     time nearly halve the build's chapter time) and 1 in full mode (full chapters use every core)."""
     value = os.environ.get("MINIGAN_DOCS_JOBS")
     if value:
