@@ -254,8 +254,9 @@ save(fig, "15_feature_matching_samples.png")
 # lowest 2.35 % at step 20 500: with 8 000 unlabelled images the error levels off near 2.5 %. A D that
 # over-fits less does better: moving every real image by its own random shift of up to one pixel
 # (`--set max_shift=1`; the labels-alone baseline gets the same shifts) ends at 1.90 % after 24 000 steps,
-# against 17.60 % for the labels alone (9.3 times fewer errors); up to two pixels, 2.05 % against 16.80 %
-# (both 24 000-step runs side by side on the same machine, 40 and about 45 min of training).
+# against 17.60 % for the labels alone (9.3 times fewer errors; a second seed, with other labelled images:
+# 2.00 % against 18.95 %); up to two pixels, 2.05 % against 16.80 % (24 000-step runs, two side by side
+# on the same machine, 40 to 45 min of training each).
 # The semi-supervised part of the training is slow: D learns to separate real from
 # fake within a few hundred steps, and the classes' boundaries keep moving long after.
 #
