@@ -42,7 +42,7 @@ def add_parser(sub):
             "--cache", type=Path, default=None, help="executed-chapter cache (default: .docs_cache/)"
         )
         a.add_argument(
-            "--jobs", type=_positive, default=None,
+            "--jobs", type=_jobs, default=None,
             help="chapters executed at once (default: 2 in quick mode on 2 or more cores, 1 in full mode)",
         )  # fmt: skip
         if name == "build":
@@ -52,10 +52,13 @@ def add_parser(sub):
         a.set_defaults(func=run)
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number of chapters, got {text!r}")
-    return int(text)
+def _jobs(text: str) -> int:
+    from ..docs.chapters import parse_jobs  # the check MINIGAN_DOCS_JOBS gets too (stdlib imports only)
+
+    try:
+        return parse_jobs(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _prepare(args):

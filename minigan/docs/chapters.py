@@ -101,6 +101,18 @@ def cache_key(chapter: Path, quick: bool, digest: str) -> str:
     return f"{chapter.stem}-{'quick' if quick else 'full'}-{h.hexdigest()[:16]}"
 
 
+def cached_notebook(chapter: Path, cache_dir: Path, quick: bool, digest: str) -> Path:
+    """Where the executed notebook of ``chapter`` lies in ``cache_dir`` (a file only once it has run)."""
+    return Path(cache_dir) / cache_key(chapter, quick, digest) / "executed.ipynb"
+
+
+def parse_jobs(text: str) -> int:
+    """``text`` as a number of chapters to run at once; ValueError saying why it is not one."""
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"expected a positive whole number of chapters, got {text!r}")
+    return int(text)
+
+
 def _snapshot(folder: Path) -> dict:
     return {
         p: (p.stat().st_mtime_ns, p.stat().st_size)
@@ -177,9 +189,8 @@ def execute(
 
     chapter = Path(chapter)
     cache_dir = Path(cache_dir)
-    key = cache_key(chapter, quick, digest or library_digest())
-    entry = cache_dir / key
-    done = entry / "executed.ipynb"
+    done = cached_notebook(chapter, cache_dir, quick, digest or library_digest())
+    entry, key = done.parent, done.parent.name
     if done.is_file():
         nb = nbformat.read(done, as_version=4)
         figures = {
@@ -271,11 +282,7 @@ def execute_many(chapters: list, cache_dir: Path, quick: bool, digest: str, jobs
     (spawned: ``execute`` sets the process's environment for its kernel, so two at once cannot share
     one process). A failure starts no further chapter and, once the running ones have finished, raises
     the ChapterError of the first chapter (in ``chapters`` order) that failed."""
-    todo = [
-        c
-        for c in chapters
-        if not (Path(cache_dir) / cache_key(c, quick, digest) / "executed.ipynb").is_file()
-    ]
+    todo = [c for c in chapters if not cached_notebook(c, cache_dir, quick, digest).is_file()]
     if jobs <= 1 or len(todo) <= 1:
         return {c: _timed_execute(c, cache_dir, quick, digest) for c in todo}
     import multiprocessing

@@ -220,9 +220,10 @@ def docs_jobs(quick: bool) -> int:
     time nearly halve the build's chapter time) and 1 in full mode (full chapters use every core)."""
     value = os.environ.get("MINIGAN_DOCS_JOBS")
     if value:
-        if not value.isdigit() or int(value) < 1:
-            raise DocsError(f"MINIGAN_DOCS_JOBS={value!r}: expected a positive whole number of chapters")
-        return int(value)
+        try:
+            return chapters.parse_jobs(value)
+        except ValueError as err:
+            raise DocsError(f"MINIGAN_DOCS_JOBS: {err}") from None
     return min(2, os.cpu_count() or 1) if quick else 1
 
 
