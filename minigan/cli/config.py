@@ -23,6 +23,7 @@ GENERIC_DEFAULTS = {
     "loss": "nonsaturating",
     "penalty": None,
     "gamma": None,
+    "r1_every": 1,  # lazy R1: the penalty on every r1_every-th D step only, weighted r1_every times
     "k": 1,
     "lr_decay_steps": 0,
     "sample_every": 0,

@@ -11,6 +11,8 @@ batch norm), ``dcgan-mbstd`` with ``--mbstd``'s, ``dcgan-pac2`` with ``--pack 2`
 of images per batch); everything else as for dcgan. Since ``--spectral-norm`` also drops D's batch
 norm, two more separate the changes: ``dcgan-nobn`` (no batch norm, no spectral norm) and ``dcgan-sn-bn``
 (spectral norm with batch norm kept); the cost of spectral norm itself is sn / nobn (or sn-bn / dcgan).
+``dcgan-r1lazy`` plays the DCGAN's game with lazy R1 (``--set r1_every=16``) and ``dcgan-nor1`` without
+R1: what the penalty's double backward costs, every step and once in 16.
 
 Every model is built as ``minigan train --data mnist --model NAME`` builds it (the DCGAN networks,
 Adam(2e-4, (0.5, 0.999)), non-saturating loss, R1 with gamma 1) and trained on random stand-in images
@@ -47,7 +49,10 @@ OPTIONS = {
     "mbstd": {"mbstd": True},
     "pac2": {"pack": 2},
 }
-CHOICES = (*MODELS[1:], "stylegan", *(f"dcgan-{o}" for o in OPTIONS))
+# and of its game: lazy R1 (once in 16 D steps, weighted 16; ``--set r1_every=16``) and no R1 at all,
+# timed as "dcgan-r1lazy" and "dcgan-nor1" (what R1's double backward costs, whole and lazy)
+GAME_OPTIONS = {"r1lazy": {"r1_every": 16}, "nor1": {"penalty": None}}
+CHOICES = (*MODELS[1:], "stylegan", *(f"dcgan-{o}" for o in (*OPTIONS, *GAME_OPTIONS)))
 DCGAN_STEPS = 12000  # the DCGAN default's budget (``minigan train --data mnist``)
 
 
@@ -63,8 +68,9 @@ def build(name: str, batch_size: int):
     base, _, option = name.partition("-")
     model = spec.model(base)
     config = {**spec.defaults, **model.defaults, "loss": "nonsaturating", "penalty": "r1", "gamma": 1.0}
+    config.update(GAME_OPTIONS.get(option, {}))
     manual_seed(0)
-    if option:  # mnist's make_models with these options of D
+    if option in OPTIONS:  # mnist's make_models with these options of D
         G, D = dcgan(28, 1, config["z_dim"], config["width"], **OPTIONS[option])
     else:
         G, D = model.make_models(config)

@@ -53,10 +53,10 @@ class DataUsageError(ValueError):
 
 
 def unconditional_variant(config: dict):
-    """The unconditional game with the run's adversarial loss, penalty and penalty weight."""
+    """The unconditional game with the run's adversarial loss, penalty, penalty weight and R1 period."""
     from .variants.unconditional import Unconditional
 
-    return Unconditional(config["loss"], config["penalty"], config["gamma"])
+    return Unconditional(config["loss"], config["penalty"], config["gamma"], config.get("r1_every", 1))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from test_cli_train import TINY, assert_same_run
 from minigan import io
 from minigan.cli import main
 
-NEW_KEYS = ("unrolled", "unrolled_exact", "unrolled_lr", "mbstd", "spectral_norm", "pack")
+NEW_KEYS = ("unrolled", "unrolled_exact", "unrolled_lr", "mbstd", "spectral_norm", "pack", "r1_every")
 SMALL = ["--batch-size", "4", "--z-dim", "4", "--set", "width=4", "--sample-every", "0", "--no-progress"]
 
 
@@ -81,6 +81,43 @@ def test_an_mbstd_dcgan_with_unrolling_trains_resumes_and_samples(tmp_path, data
     assert np.asarray(D["7.weight"]).shape == (1, (8 + 1) * 7 * 7)  # width 4: 8 maps, one std map joins
     assert main(["sample", str(straight), "--n", "8", "--out", str(tmp_path / "x.npy")]) == 0
     assert np.load(tmp_path / "x.npy").shape == (8, 1, 28, 28)
+
+
+def test_lazy_r1_on_the_dcgan_resumes_bit_identically_and_reports_its_last_term(tmp_path, data_100):
+    straight, resumed, every = tmp_path / "straight", tmp_path / "resumed", tmp_path / "every"
+    lazy = ("--penalty", "r1", "--set", "r1_every=2", "--ckpt-every", "3")  # R1 on steps 1, 3, 5
+    assert mnist(data_100, straight, 6, *lazy) == 0
+    assert mnist(data_100, resumed, 3, *lazy) == 0  # the resume falls between two R1 steps
+    assert main(["train", "--out", str(resumed), "--steps", "6", "--resume", "--no-progress"]) == 0
+    assert_same_run(straight, resumed)
+    records = [json.loads(line) for line in (straight / "metrics.jsonl").read_text().splitlines()]
+    pens = [r["penalty"] for r in records]
+    assert pens[0] > 0 and pens[1] == pens[0] and pens[3] == pens[2] != pens[0]
+    assert json.loads((straight / "config.json").read_text())["r1_every"] == 2
+    # r1_every 1 is the default game, bit for bit; 2 is another run
+    assert mnist(data_100, every, 3, "--penalty", "r1", "--set", "r1_every=1") == 0
+    assert mnist(data_100, tmp_path / "default", 3, "--penalty", "r1") == 0
+    first = [(tmp_path / n / "metrics.jsonl").read_text() for n in ("every", "default")]
+    assert first[0] == first[1]
+    assert [json.loads(x)["loss_D"] for x in first[0].splitlines()][1] != records[1]["loss_D"]
+
+
+def test_lazy_r1_weights_the_computed_penalty_by_its_period():
+    import minigan as mg
+    from minigan.gan.penalties import r1_penalty
+    from minigan.gan.variants.unconditional import Unconditional
+
+    mg.manual_seed(0)
+    D = mg.nn.Sequential(mg.nn.Linear(2, 8), mg.nn.Tanh(), mg.nn.Linear(8, 1))
+    x = mg.randn(16, 2)
+    v = Unconditional("nonsaturating", "r1", 0.5, r1_every=4)
+    full = r1_penalty(D, x, 0.5).item()
+    pens = [v.real_output(D, x, step)[1] for step in range(9)]
+    assert [p is not None for p in pens] == [s % 4 == 0 for s in range(9)]
+    assert pens[0].item() == pytest.approx(4 * full, rel=1e-6)
+    np.testing.assert_array_equal(v.real_output(D, x, 1)[0].detach().numpy(), D(x).detach().numpy())
+    with pytest.raises(ValueError, match="r1_every must be an integer >= 1"):
+        Unconditional("nonsaturating", "r1", 1.0, r1_every=0)
 
 
 def test_run_directories_from_before_the_options_load_and_resume(tmp_path, data_100):

@@ -202,7 +202,7 @@ def test_style_mixing_takes_later_layers_from_a_second_z():
 
 
 def test_lazy_r1_only_every_16_steps_and_scaled_by_16(monkeypatch):
-    import minigan.gan.variants.stylegan as sv
+    import minigan.gan.variants.base as sv  # lazy R1 lives in the base game (``Variant.real_output``)
 
     calls = []
     real_r1 = sv.r1_penalty

@@ -39,8 +39,10 @@ class ACGAN(Conditional):
     name = "acgan"
     labels_to_D = False
 
-    def __init__(self, loss="nonsaturating", penalty=None, gamma=None, cls_weight=1.0, cls_fake_weight=1.0):
-        super().__init__(loss, penalty, gamma)
+    def __init__(
+        self, loss="nonsaturating", penalty=None, gamma=None, cls_weight=1.0, cls_fake_weight=1.0, r1_every=1
+    ):
+        super().__init__(loss, penalty, gamma, r1_every=r1_every)
         self.cls_weight, self.cls_fake_weight = float(cls_weight), float(cls_fake_weight)
 
     def d_loss(self, t, batch):
@@ -53,7 +55,7 @@ class ACGAN(Conditional):
             heads["real"] = (out := t.D(v))[1]
             return out[0]
 
-        real, pen = self.real_output(d_real, x)
+        real, pen = self.real_output(d_real, x, t.step_count)
         fake, c_fake = t.D(x_fake)
         loss = losses.d_loss(self.loss, real, fake)
         cls = F.cross_entropy(heads["real"], y)
@@ -94,14 +96,17 @@ def make_models(config: dict):
     return G, AuxClassifierDiscriminator(28, 1, width)
 
 
+def make_variant(c: dict) -> ACGAN:
+    """The run's game; runs from before cls_fake_weight existed keep the paper's fake term."""
+    return ACGAN(c["loss"], c["penalty"], c["gamma"], c["cls_weight"], c.get("cls_fake_weight", 1.0),
+                 c.get("r1_every", 1))  # fmt: skip
+
+
 MODEL = ModelSpec(
     "acgan",
     "auxiliary-classifier GAN: D also predicts the class, both players add its cross-entropy (chapter 11)",
     make_models,
-    # runs from before cls_fake_weight existed keep the paper's fake term
-    make_variant=lambda c: ACGAN(
-        c["loss"], c["penalty"], c["gamma"], c["cls_weight"], c.get("cls_fake_weight", 1.0)
-    ),
+    make_variant=make_variant,
     make_batches=lambda data, config: LabelledBatches(data),
     defaults={"cls_weight": 1.0, "cls_fake_weight": 1.0, **CONDITIONAL_DEFAULTS},
     conditional=True,

@@ -41,7 +41,12 @@ DEFAULT_GAMMA = {"wgan-gp": 10.0, "r1": 1.0}
 class Variant:
     """Base class: an adversarial ``loss`` (one of ``losses.LOSSES``) with an optional ``penalty`` on D
     (None, "r1" on real data, "wgan-gp" on interpolates) of weight ``gamma`` (default 1 for R1, 10 for
-    WGAN-GP). Subclasses implement ``d_loss`` and ``g_loss``."""
+    WGAN-GP). Subclasses implement ``d_loss`` and ``g_loss``.
+
+    ``r1_every`` = k > 1 makes R1 lazy (Karras et al. 2020): it is computed on the D steps whose step
+    count is a multiple of k only, with weight k * gamma, so its average over k steps is the same term at
+    1/k of the double backward's cost (R1 changes slowly with D's weights, which is why this works); each
+    record's ``penalty`` then holds the last computed term."""
 
     name = "gan"
     conditional = False  # True: G takes labels, and sampling may ask for them
@@ -51,12 +56,17 @@ class Variant:
     style_based = False  # True: G has a mapping network, truncation and style mixing (chapter 14)
     n_classes = 0
 
-    def __init__(self, loss: str = "nonsaturating", penalty: str | None = None, gamma: float | None = None):
+    def __init__(self, loss: str = "nonsaturating", penalty: str | None = None, gamma: float | None = None,
+                 r1_every: int = 1):  # fmt: skip
         losses.check_loss(loss)
         if penalty not in PENALTIES:
             raise ValueError(f"unknown penalty {penalty!r}; valid: none, wgan-gp, r1")
+        if int(r1_every) != r1_every or r1_every < 1:
+            raise ValueError(f"r1_every must be an integer >= 1 (1: R1 on every D step), got {r1_every!r}")
         self.loss, self.penalty = loss, penalty
         self.gamma = DEFAULT_GAMMA.get(penalty, 0.0) if gamma is None else float(gamma)
+        self.r1_every = int(r1_every)
+        self.last_r1 = 0.0  # lazy R1: the last computed term, reported by every record (checkpointed)
 
     def d_loss(self, t, batch) -> tuple[Tensor, dict]:
         raise NotImplementedError
@@ -76,18 +86,20 @@ class Variant:
         update_averages(t.G, t.D)
 
     def state_dict(self) -> dict:
-        """The variant's own training state (none here; CycleGAN's image pools go here; moving averages
-        live in the networks, ``minigan.gan.averaged``)."""
-        return {}
+        """The variant's own training state: lazy R1's last term (the records of a resumed run go on
+        reporting it); CycleGAN's image pools go here; moving averages live in the networks
+        (``minigan.gan.averaged``)."""
+        return {"last_r1": self.last_r1} if self.r1_every > 1 else {}
 
     def load_state_dict(self, state: dict) -> None:
-        pass
+        self.last_r1 = float(state.get("last_r1", 0.0))
 
     # -- helpers the variants share ------------------------------------------------------------------
-    def real_output(self, D, x_real: Tensor) -> tuple[Tensor, Tensor | None]:
-        """(D(x_real), R1 penalty or None): with R1 the penalty reuses the forward pass it needs."""
-        if self.penalty == "r1":
-            pen, out = r1_penalty(D, x_real, self.gamma, return_output=True)
+    def real_output(self, D, x_real: Tensor, step: int = 0) -> tuple[Tensor, Tensor | None]:
+        """(D(x_real), R1 penalty or None) for the D step after ``step`` completed steps: with R1 the
+        penalty reuses the forward pass it needs; lazy R1 computes it when ``step`` % r1_every == 0."""
+        if self.penalty == "r1" and step % self.r1_every == 0:
+            pen, out = r1_penalty(D, x_real, self.gamma * self.r1_every, return_output=True)
             return out, pen
         return D(x_real), None
 
@@ -107,9 +119,12 @@ class Variant:
         """loss_D, penalty, D_x, D_G_z and V = E log D(x) + E log(1 - D(G(z))) of one D step's logits."""
         with no_grad():
             v = float(losses.value(real.detach(), fake.detach()).item())
+        if pen is not None and self.penalty == "r1":
+            self.last_r1 = float(pen.item())
+        lazy = self.penalty == "r1" and self.r1_every > 1
         return {
             "loss_D": float(loss.item()),
-            "penalty": 0.0 if pen is None else float(pen.item()),
+            "penalty": self.last_r1 if lazy else 0.0 if pen is None else float(pen.item()),
             "D_x": self.report(real),
             "D_G_z": self.report(fake),
             "V": v,

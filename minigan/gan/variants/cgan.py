@@ -40,15 +40,15 @@ class Conditional(Variant):
     conditional = True
     labels_to_D = True  # ACGAN's D(x) is asked for y instead
 
-    def __init__(self, loss="nonsaturating", penalty=None, gamma=None, n_classes: int = N_CLASSES):
-        super().__init__(loss, penalty, gamma)
+    def __init__(self, loss="nonsaturating", penalty=None, gamma=None, n_classes=N_CLASSES, r1_every=1):
+        super().__init__(loss, penalty, gamma, r1_every)
         self.n_classes = n_classes
 
     def d_loss(self, t, batch):
         x, y = batch
         with no_grad():
             x_fake = t.G(t.sample_z(x.shape[0]), y)
-        real, pen = self.real_output(lambda v: t.D(v, y), x)
+        real, pen = self.real_output(lambda v: t.D(v, y), x, t.step_count)
         fake = t.D(x_fake, y)
         loss = losses.d_loss(self.loss, real, fake)
         pen = self.fake_penalty(lambda v: t.D(v, y), x, x_fake, pen)
@@ -102,7 +102,7 @@ class LabelledBatches:
 
 
 def conditional_variant(config: dict) -> Conditional:
-    return Conditional(config["loss"], config["penalty"], config["gamma"])
+    return Conditional(config["loss"], config["penalty"], config["gamma"], r1_every=config.get("r1_every", 1))
 
 
 def make_models(config: dict):

@@ -26,7 +26,6 @@ from ...autograd import no_grad
 from ...ops.indexing import cat
 from ...random import default_generator
 from .. import losses
-from ..penalties import r1_penalty
 from ..registry import ModelSpec
 from .base import Variant
 
@@ -59,12 +58,11 @@ class StyleGAN2(Variant):
     style_based = True
 
     def __init__(self, gamma=0.01, r1_every=16, mixing=0.9, ema_kimg=10.0, batch_size=32):
-        super().__init__("nonsaturating", None, None)
+        super().__init__("nonsaturating", "r1" if gamma > 0 else None, gamma, r1_every)
         if not 0.0 <= mixing <= 1.0:
             raise ValueError(f"style mixing probability must be in [0, 1], got {mixing}")
-        self.r1_gamma, self.r1_every, self.mixing = float(gamma), int(r1_every), float(mixing)
+        self.mixing = float(mixing)
         self.ema_beta = 0.5 ** (batch_size / (ema_kimg * 1000.0))
-        self.last_r1 = 0.0  # the lazy R1 term of the last step that computed it, for every record
 
     def styles(self, t, n: int, update_w_avg: bool = False):
         """ws (n, num_ws, w_dim) for fresh noise, mixed with a second noise's from a random layer on."""
@@ -80,18 +78,10 @@ class StyleGAN2(Variant):
     def d_loss(self, t, x_real):
         with no_grad():
             x_fake = t.G.G.synthesis(self.styles(t, x_real.shape[0], update_w_avg=True))
-        pen = None
-        if self.r1_gamma > 0 and t.step_count % self.r1_every == 0:
-            pen, real = r1_penalty(t.D, x_real, self.r1_gamma * self.r1_every, return_output=True)
-        else:
-            real = t.D(x_real)
+        real, pen = self.real_output(t.D, x_real, t.step_count)  # lazy R1 (``Variant``)
         fake = t.D(x_fake)
         loss = losses.d_loss("nonsaturating", real, fake)
-        record = self.adversarial_record(loss, pen, real, fake)
-        if pen is not None:
-            self.last_r1 = record["penalty"]
-        record["penalty"] = self.last_r1  # logged steps rarely fall on the 1-in-16 that compute it
-        return (loss if pen is None else loss + pen), record
+        return (loss if pen is None else loss + pen), self.adversarial_record(loss, pen, real, fake)
 
     def g_loss(self, t, n):
         loss = losses.g_loss("nonsaturating", t.D(t.G.G.synthesis(self.styles(t, n))))
@@ -99,12 +89,6 @@ class StyleGAN2(Variant):
 
     def after_step(self, t) -> None:
         t.G.update_ema(self.ema_beta)
-
-    def state_dict(self) -> dict:
-        return {"last_r1": self.last_r1}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.last_r1 = float(state.get("last_r1", 0.0))
 
 
 def make_variant(config: dict) -> StyleGAN2:

@@ -20,7 +20,7 @@ class Unconditional(Variant):
     def d_loss(self, t, x_real):
         with no_grad():
             x_fake = t.G(t.sample_z(x_real.shape[0]))
-        real, pen = self.real_output(t.D, x_real)
+        real, pen = self.real_output(t.D, x_real, t.step_count)
         fake = t.D(x_fake)
         loss = losses.d_loss(self.loss, real, fake)
         pen = self.fake_penalty(t.D, x_real, x_fake, pen)
