@@ -59,21 +59,25 @@ def trajectory(
     loss: str = "minimax",
     gamma: float = 0.0,
     mode: str = "simultaneous",
+    r1_every: int = 1,
 ) -> np.ndarray:
     """The (steps + 1, 2) array of (theta, psi) visited by gradient descent with learning rate ``lr``.
 
     ``mode="simultaneous"``: both players step from the same point. ``"alternating"``: the discriminator
     steps first, the generator then sees the updated psi (how ``Trainer.step`` plays with k = 1).
+    ``r1_every`` = k > 1: lazy R1, the penalty (weight k * gamma) on steps 0, k, 2k, ... only, as
+    ``minigan train --set r1_every=k`` plays it.
     """
     if mode not in ("simultaneous", "alternating"):
         raise ValueError(f"mode must be 'simultaneous' or 'alternating', got {mode!r}")
     theta, psi = float(theta0), float(psi0)
     path = [(theta, psi)]
-    for _ in range(steps):
-        g_theta, g_psi = gradients(theta, psi, loss, gamma)
+    for step in range(steps):
+        g = gamma * r1_every if step % r1_every == 0 else 0.0
+        g_theta, g_psi = gradients(theta, psi, loss, g)
         psi_new = psi - lr * g_psi
         if mode == "alternating":
-            g_theta, _ = gradients(theta, psi_new, loss, gamma)
+            g_theta, _ = gradients(theta, psi_new, loss, g)
         theta, psi = theta - lr * g_theta, psi_new
         path.append((theta, psi))
     return np.array(path)

@@ -41,6 +41,17 @@ def test_r1_converges_to_the_equilibrium(mode):
     assert radius(path)[-1] < 1e-6
 
 
+def test_lazy_r1_still_converges_more_slowly_with_its_period():
+    dist = {}
+    for k in (1, 4, 8):
+        path = dirac.trajectory(1.0, 1.0, lr=0.2, steps=400, loss="minimax", gamma=1.0, mode="alternating",
+                                r1_every=k)  # fmt: skip
+        dist[k] = np.hypot(*path[-1])
+    assert dist[1] < 1e-10 and dist[4] < 1e-5 and dist[8] < 1e-2 and dist[1] < dist[4] < dist[8]
+    every = dirac.trajectory(1.0, 1.0, steps=20, gamma=1.0, mode="alternating", r1_every=1)
+    np.testing.assert_array_equal(every, dirac.trajectory(1.0, 1.0, steps=20, gamma=1.0, mode="alternating"))
+
+
 def test_vector_field_shape_and_sign():
     u, v = dirac.vector_field([-1.0, 1.0], [0.0, 0.5, 1.0])
     assert u.shape == v.shape == (3, 2)
