@@ -27,6 +27,7 @@ betas (0.5, 0.999), batch 64, the non-saturating loss):
     unrolled5  G's loss through 5 look-ahead D steps (Metz et al. 2017, the surrogate; variants/unrolled.py)
     r1-ema     r1, sampled from a moving average of G's weights, half-life 10 000 images (``--set
                g_ema_kimg=10``; Karras et al. 2018 and 2019, BigGAN; ``minigan.gan.averaged``)
+    r1-lazy    r1 computed on every 16th D step only, weighted 16 (``--set r1_every=16``; Karras et al. 2020)
 
 Cost: a run costs what ``minigan train`` costs for its steps (about 0.3 s per DCGAN step on one core of
 a 2-core x86 CPU; wgan-gp's 5 D steps about 3x that, unrolled5 about 4x) plus its evaluation.
@@ -72,6 +73,7 @@ IMAGE_RECIPES = {
     "mbstd": ["--penalty", "none", "--mbstd"],
     "unrolled5": ["--penalty", "none", "--unrolled", "5"],
     "r1-ema": ["--penalty", "r1", "--gamma", "1", "--set", "g_ema_kimg=10"],
+    "r1-lazy": ["--penalty", "r1", "--gamma", "1", "--set", "r1_every=16"],
     "pix2pix": ["--model", "pix2pix"],  # the paired tasks (chapter 12): GAN + 100 L1
     "l1": ["--model", "l1"],  # the same U-Net on the L1 loss alone
 }
