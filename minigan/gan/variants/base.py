@@ -100,6 +100,8 @@ class Variant:
         penalty reuses the forward pass it needs; lazy R1 computes it when ``step`` % r1_every == 0."""
         if self.penalty == "r1" and step % self.r1_every == 0:
             pen, out = r1_penalty(D, x_real, self.gamma * self.r1_every, return_output=True)
+            if self.r1_every > 1:
+                self.last_r1 = float(pen.item())  # what the records report until the next one
             return out, pen
         return D(x_real), None
 
@@ -119,9 +121,7 @@ class Variant:
         """loss_D, penalty, D_x, D_G_z and V = E log D(x) + E log(1 - D(G(z))) of one D step's logits."""
         with no_grad():
             v = float(losses.value(real.detach(), fake.detach()).item())
-        if pen is not None and self.penalty == "r1":
-            self.last_r1 = float(pen.item())
-        lazy = self.penalty == "r1" and self.r1_every > 1
+        lazy = self.penalty == "r1" and self.r1_every > 1  # ``real_output`` keeps its last term
         return {
             "loss_D": float(loss.item()),
             "penalty": self.last_r1 if lazy else 0.0 if pen is None else float(pen.item()),
